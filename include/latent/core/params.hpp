@@ -1,0 +1,106 @@
+// Parameters live in one flat buffer per model (values and gradients);
+// layers declare slots when they are built and then hold maps into it.
+// Optimizers, gradient checks and serialization see the flat vectors.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "latent/core/init.hpp"
+
+namespace latent {
+
+// One parameter tensor of a layer: declared at build, bound to the buffer.
+template <class S>
+struct ParamSlot {
+    std::string name;       // "weight", "bias", ...
+    Index rows = 0;
+    Index cols = 0;
+    Init init;
+    bool decay = true;      // weight decay / L1 / L2 apply (weights yes, biases no)
+    bool trainable = true;  // false: a saved buffer such as BatchNorm's running mean, never given a gradient
+    S* value = nullptr;     // set by ParamBuffer::bind
+    S* grad = nullptr;
+
+    Index size() const { return rows * cols; }
+    MatrixMap<S> w() const { return MatrixMap<S>(value, rows, cols); }
+    MatrixMap<S> g() const { return MatrixMap<S>(grad, rows, cols); }
+    bool bound() const { return value != nullptr; }
+};
+
+// A named, flat view of one parameter: no copies.
+template <class S>
+struct ParamView {
+    std::string name;  // full path, PyTorch style: "encoder.0.weight"
+    MatrixMap<S> value;
+    MatrixMap<S> grad;
+    bool decay;
+};
+
+template <class S>
+struct NamedSlot {
+    std::string name;
+    ParamSlot<S>* slot;
+};
+
+template <class S>
+class ParamBuffer {
+public:
+    ParamBuffer() = default;
+    // Slots point into our storage: a copy would alias the original's layers.
+    ParamBuffer(const ParamBuffer&) = delete;
+    ParamBuffer& operator=(const ParamBuffer&) = delete;
+    ParamBuffer(ParamBuffer&&) noexcept = default;
+    ParamBuffer& operator=(ParamBuffer&&) noexcept = default;
+
+    // Lay the slots out back to back and point each into the buffer.
+    void bind(std::vector<NamedSlot<S>> slots) {
+        slots_ = std::move(slots);
+        Index total = 0;
+        for (auto& s : slots_) total += s.slot->size();
+        values_.setZero(total);
+        grads_.setZero(total);
+        decay_mask_.setZero(total);
+        Index offset = 0;
+        for (auto& s : slots_) {
+            s.slot->value = values_.data() + offset;
+            s.slot->grad = grads_.data() + offset;
+            if (s.slot->decay) decay_mask_.segment(offset, s.slot->size()).setOnes();
+            offset += s.slot->size();
+        }
+    }
+
+    void initialize(Rng& rng) {
+        for (auto& s : slots_) {
+            auto w = s.slot->w();
+            s.slot->init.apply(w, rng);
+        }
+    }
+
+    void zero_grad() { grads_.setZero(); }
+
+    Index size() const { return values_.size(); }
+    Vector<S>& values() { return values_; }
+    const Vector<S>& values() const { return values_; }
+    Vector<S>& grads() { return grads_; }
+    const Vector<S>& grads() const { return grads_; }
+    // 1 where weight decay applies, 0 elsewhere (biases, norms).
+    const Vector<S>& decay_mask() const { return decay_mask_; }
+
+    std::vector<ParamView<S>> views() const {
+        std::vector<ParamView<S>> out;
+        out.reserve(slots_.size());
+        for (const auto& s : slots_) out.push_back({s.name, s.slot->w(), s.slot->g(), s.slot->decay});
+        return out;
+    }
+    const std::vector<NamedSlot<S>>& slots() const { return slots_; }
+
+private:
+    std::vector<NamedSlot<S>> slots_;
+    Vector<S> values_;
+    Vector<S> grads_;
+    Vector<S> decay_mask_;
+};
+
+}  // namespace latent

@@ -1,0 +1,84 @@
+// LayerFactory: rebuilds layers from their LayerConfig (type + attributes +
+// children), so a saved model loads without code. Built-in layers are
+// registered by builtin(); users add their own with add().
+#pragma once
+
+#include <functional>
+#include <map>
+
+#include "latent/layers/activation.hpp"
+#include "latent/layers/dense.hpp"
+#include "latent/layers/dropout.hpp"
+#include "latent/layers/tied_dense.hpp"
+#include "latent/losses/regularizers.hpp"
+#include "latent/models/sequential.hpp"
+
+namespace latent {
+
+template <class S>
+class LayerFactory {
+public:
+    using Maker = std::function<LayerPtr<S>(const LayerConfig&, const LayerFactory&)>;
+
+    // The factory that knows every layer type latent ships.
+    static LayerFactory builtin() {
+        LayerFactory f;
+        f.add_simple("Dense", &Dense<S>::from_config);
+        f.add_simple("Activation", &Activation<S>::from_config);
+        f.add_simple("Dropout", &Dropout<S>::from_config);
+        f.add_simple("GaussianNoise", &GaussianNoise<S>::from_config);
+        f.add_simple("ActivityL1", &ActivityL1<S>::from_config);
+        f.add_simple("KLSparsity", &KLSparsity<S>::from_config);
+        f.add_simple("ContractiveDense", &ContractiveDense<S>::from_config);
+        f.add_simple("TiedDense", [](const LayerConfig& c) -> LayerPtr<S> {
+            return std::make_unique<TiedDense<S>>(c.get_index("source"));
+        });
+        f.add("Sequential", [](const LayerConfig& c, const LayerFactory& fac) -> LayerPtr<S> {
+            auto seq = std::make_unique<Sequential<S>>();
+            std::vector<std::string> names;
+            if (c.has("names")) {
+                std::string cur;
+                for (char ch : c.get("names") + ",") {
+                    if (ch == ',') {
+                        names.push_back(cur);
+                        cur.clear();
+                    } else {
+                        cur += ch;
+                    }
+                }
+                if (names.size() != c.children.size())
+                    throw FormatError("layer Sequential: expected " + std::to_string(c.children.size()) + " names, found " +
+                                      std::to_string(names.size()));
+            }
+            for (std::size_t i = 0; i < c.children.size(); ++i) seq->add(fac.make(c.children[i]), names.empty() ? "" : names[i]);
+            return seq;
+        });
+        return f;
+    }
+
+    void add(const std::string& type, Maker maker) { makers_[type] = std::move(maker); }
+    void add_simple(const std::string& type, std::function<LayerPtr<S>(const LayerConfig&)> maker) {
+        makers_[type] = [maker](const LayerConfig& c, const LayerFactory&) { return maker(c); };
+    }
+    bool knows(const std::string& type) const { return makers_.count(type) != 0; }
+
+    LayerPtr<S> make(const LayerConfig& c) const {
+        auto it = makers_.find(c.type);
+        if (it == makers_.end()) {
+            std::string known;
+            for (const auto& kv : makers_) known += (known.empty() ? "" : ", ") + kv.first;
+            throw FormatError("unknown layer type '" + c.type + "'; expected one of: " + known +
+                              " (register custom layers with LayerFactory::add)");
+        }
+        try {
+            return it->second(c, *this);
+        } catch (const ConfigError& e) {
+            throw FormatError("layer " + c.str() + ": invalid configuration: " + e.what());
+        }
+    }
+
+private:
+    std::map<std::string, Maker> makers_;
+};
+
+}  // namespace latent

@@ -1,0 +1,246 @@
+// The latent model file (.lat), format version 1. Little-endian throughout:
+//
+//   8  magic "LATENTMF"
+//   4  format version (1)
+//   8  total file size in bytes
+//   1  scalar: 4 = float32, 8 = float64
+//   str kind ("Autoencoder" or "Layer")
+//   3x i64 input shape (c, h, w)
+//   architecture: LayerConfig tree (str type, u32 n, n x (str key, str value), u32 m, m children)
+//   u32 parameter count, then per parameter: str name, i64 rows, i64 cols
+//   the parameter values, in that order, column-major
+//   8  FNV-1a 64 checksum of every byte before it
+//
+// (str = u32 length + bytes.) Loading checks, in order: magic, version,
+// size (truncated), checksum (corrupted), scalar type, then architecture;
+// each failure throws FormatError saying which.
+#pragma once
+
+#include "latent/io/binary.hpp"
+#include "latent/io/layer_factory.hpp"
+#include "latent/models/autoencoder.hpp"
+
+namespace latent {
+
+inline constexpr std::uint32_t model_format_version = 1;
+
+namespace detail {
+
+inline constexpr char model_magic[9] = "LATENTMF";
+
+inline void write_config(ByteWriter& w, const LayerConfig& c) {
+    w.str(c.type);
+    w.u32(static_cast<std::uint32_t>(c.attrs.size()));
+    for (const auto& kv : c.attrs) {
+        w.str(kv.first);
+        w.str(kv.second);
+    }
+    w.u32(static_cast<std::uint32_t>(c.children.size()));
+    for (const auto& ch : c.children) write_config(w, ch);
+}
+
+inline LayerConfig read_config(ByteReader& r, int depth = 0) {
+    if (depth > 64) throw FormatError("model file: architecture nested deeper than 64 levels (corrupted?)");
+    LayerConfig c(r.str());
+    const std::uint32_t n = r.u32();
+    r.need(static_cast<std::size_t>(n) * 8);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        std::string k = r.str();
+        c.attrs.emplace_back(std::move(k), r.str());
+    }
+    const std::uint32_t m = r.u32();
+    r.need(static_cast<std::size_t>(m) * 12);
+    for (std::uint32_t i = 0; i < m; ++i) c.children.push_back(read_config(r, depth + 1));
+    return c;
+}
+
+template <class S>
+std::string encode_model(const std::string& kind, Shape input, const LayerConfig& arch, const std::vector<NamedSlot<S>>& slots) {
+    ByteWriter w;
+    w.raw(model_magic, 8);
+    w.u32(model_format_version);
+    w.u64(0);  // size, patched below
+    w.u8(static_cast<std::uint8_t>(sizeof(S)));
+    w.str(kind);
+    w.i64(input.c);
+    w.i64(input.h);
+    w.i64(input.w);
+    write_config(w, arch);
+    w.u32(static_cast<std::uint32_t>(slots.size()));
+    for (const auto& s : slots) {
+        w.str(s.name);
+        w.i64(s.slot->rows);
+        w.i64(s.slot->cols);
+    }
+    for (const auto& s : slots) {
+        if (!s.slot->bound()) throw Error("save: parameter '" + s.name + "' is not bound; build the model before saving");
+        for (Index i = 0; i < s.slot->size(); ++i) w.scalar<S>(s.slot->value[i]);
+    }
+    const std::uint64_t total = w.size() + 8;
+    for (int i = 0; i < 8; ++i) w.buffer()[12 + static_cast<std::size_t>(i)] = static_cast<char>(total >> (8 * i));
+    w.u64(fnv1a(w.buffer().data(), w.size()));
+    return std::move(w.buffer());
+}
+
+struct ParamEntry {
+    std::string name;
+    Index rows, cols;
+};
+
+struct ModelFileHeader {
+    std::string kind;
+    Shape input;
+    LayerConfig arch;
+    std::vector<ParamEntry> params;
+    std::size_t values_offset = 0;
+    int scalar_bytes = 0;
+};
+
+template <class S>
+ModelFileHeader decode_header(const std::string& data, const std::string& path) {
+    const std::string what = "model file '" + path + "'";
+    if (data.size() < 8 || std::memcmp(data.data(), model_magic, 8) != 0)
+        throw FormatError(what + ": not a latent model file (expected magic \"LATENTMF\", found " +
+                          (data.size() < 8 ? std::to_string(data.size()) + " bytes" : "\"" + data.substr(0, 8) + "\"") + ")");
+    ByteReader r(data, what);
+    r.need(8 + 4 + 8);
+    for (int i = 0; i < 8; ++i) r.u8();
+    const std::uint32_t version = r.u32();
+    if (version != model_format_version)
+        throw FormatError(what + ": expected format version " + std::to_string(model_format_version) + ", found " +
+                          std::to_string(version) + " (written by a newer latent?)");
+    const std::uint64_t size = r.u64();
+    if (data.size() < size)
+        throw FormatError(what + ": truncated: expected " + std::to_string(size) + " bytes, found " + std::to_string(data.size()));
+    if (data.size() > size)
+        throw FormatError(what + ": expected " + std::to_string(size) + " bytes, found " + std::to_string(data.size()) +
+                          " (trailing data)");
+    std::uint64_t stored = 0;
+    for (int i = 0; i < 8; ++i) stored |= static_cast<std::uint64_t>(static_cast<unsigned char>(data[size - 8 + static_cast<std::size_t>(i)])) << (8 * i);
+    if (fnv1a(data.data(), size - 8) != stored) throw FormatError(what + ": corrupted: checksum mismatch");
+
+    ModelFileHeader h;
+    h.scalar_bytes = r.u8();
+    if (h.scalar_bytes != 4 && h.scalar_bytes != 8)
+        throw FormatError(what + ": expected scalar size 4 or 8, found " + std::to_string(h.scalar_bytes));
+    if (h.scalar_bytes != static_cast<int>(sizeof(S)))
+        throw FormatError(what + ": holds " + (h.scalar_bytes == 4 ? "float32" : "float64") + " parameters, expected " +
+                          scalar_name<S>() + " (load it with the matching scalar type)");
+    h.kind = r.str();
+    h.input.c = r.i64();
+    h.input.h = r.i64();
+    h.input.w = r.i64();
+    h.arch = read_config(r);
+    const std::uint32_t n = r.u32();
+    for (std::uint32_t i = 0; i < n; ++i) {
+        ParamEntry e;
+        e.name = r.str();
+        e.rows = r.i64();
+        e.cols = r.i64();
+        h.params.push_back(std::move(e));
+    }
+    h.values_offset = r.pos();
+    return h;
+}
+
+// Checks that the file's parameter table matches the model's slots, then
+// copies the values into `values` (a staging vector, not yet the model).
+template <class S>
+void read_values(const std::string& data, const ModelFileHeader& h, const std::vector<NamedSlot<S>>& slots, Vector<S>& values,
+                 const std::string& path) {
+    const std::string what = "model file '" + path + "'";
+    if (h.params.size() != slots.size())
+        throw FormatError(what + ": architecture mismatch: file has " + std::to_string(h.params.size()) +
+                          " parameter tensors, model has " + std::to_string(slots.size()));
+    Index total = 0;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        const auto& e = h.params[i];
+        const auto& s = *slots[i].slot;
+        if (e.name != slots[i].name || e.rows != s.rows || e.cols != s.cols)
+            throw FormatError(what + ": architecture mismatch at parameter " + std::to_string(i) + ": file has '" + e.name + "' " +
+                              std::to_string(e.rows) + "x" + std::to_string(e.cols) + ", model has '" + slots[i].name + "' " +
+                              std::to_string(s.rows) + "x" + std::to_string(s.cols));
+        total += s.size();
+    }
+    const std::size_t expected = static_cast<std::size_t>(total) * sizeof(S) + 8;
+    if (data.size() - h.values_offset != expected)
+        throw FormatError(what + ": expected " + std::to_string(expected - 8) + " bytes of parameters, found " +
+                          std::to_string(data.size() - h.values_offset - 8));
+    ByteReader r(data, what);
+    for (std::size_t i = 0; i < h.values_offset; ++i) r.u8();
+    values.resize(total);
+    for (Index i = 0; i < total; ++i) values(i) = r.scalar<S>();
+}
+
+template <class S>
+std::vector<NamedSlot<S>> slots_of(Layer<S>& layer) {
+    std::vector<NamedSlot<S>> slots;
+    layer.collect_params("", slots);
+    return slots;
+}
+
+}  // namespace detail
+
+// Save a built autoencoder (architecture + parameters), atomically.
+template <class S>
+void save(Autoencoder<S>& ae, const std::string& path) {
+    if (!ae.built()) throw Error("save: expected a built autoencoder, found one not yet built");
+    Layer<S>& root = ae.network().root();
+    detail::write_file_atomic(path, detail::encode_model<S>("Autoencoder", ae.input_shape(), root.config(), detail::slots_of(root)));
+}
+
+// Save one built layer (e.g. ae.encoder() as a feature extractor), atomically.
+template <class S>
+void save(Layer<S>& layer, const std::string& path) {
+    if (!layer.built()) throw Error("save: expected a built layer, found one not yet built");
+    detail::write_file_atomic(path, detail::encode_model<S>("Layer", layer.input_shape(), layer.config(), detail::slots_of(layer)));
+}
+
+// Rebuild an autoencoder from a file.
+template <class S>
+Autoencoder<S> load_autoencoder(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
+    const std::string data = detail::read_file_bytes(path);
+    const auto h = detail::decode_header<S>(data, path);
+    if (h.kind != "Autoencoder" || h.arch.type != "Sequential" || h.arch.children.size() != 2)
+        throw FormatError("model file '" + path + "': expected an Autoencoder, found a " + h.kind + " (" + h.arch.type +
+                          "); load it with load_network");
+    Autoencoder<S> ae(factory.make(h.arch.children[0]), factory.make(h.arch.children[1]));
+    Rng rng(0);
+    ae.build(h.input, rng);
+    Vector<S> values;
+    detail::read_values<S>(data, h, ae.params().slots(), values, path);
+    ae.params().values() = values;
+    return ae;
+}
+
+// Rebuild any saved model (a layer, or a whole autoencoder) as a Network.
+template <class S>
+Network<S> load_network(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
+    const std::string data = detail::read_file_bytes(path);
+    const auto h = detail::decode_header<S>(data, path);
+    Network<S> net(factory.make(h.arch));
+    Rng rng(0);
+    net.build(h.input, rng);
+    Vector<S> values;
+    detail::read_values<S>(data, h, net.params().slots(), values, path);
+    net.params().values() = values;
+    return net;
+}
+
+// Load parameters into an existing, built autoencoder of the same
+// architecture. On any error the model is left as it was.
+template <class S>
+void load_weights(Autoencoder<S>& ae, const std::string& path) {
+    const std::string data = detail::read_file_bytes(path);
+    const auto h = detail::decode_header<S>(data, path);
+    const LayerConfig mine = ae.network().root().config();
+    if (h.arch != mine)
+        throw FormatError("model file '" + path + "': architecture mismatch: file has " + h.arch.str() + ", model has " + mine.str());
+    if (h.input != ae.input_shape())
+        throw FormatError("model file '" + path + "': expected input shape " + ae.input_shape().str() + ", found " + h.input.str());
+    Vector<S> values;
+    detail::read_values<S>(data, h, ae.params().slots(), values, path);
+    ae.params().values() = values;  // only now, after every check passed
+}
+
+}  // namespace latent

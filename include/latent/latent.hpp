@@ -1,0 +1,42 @@
+// latent: header-only autoencoders on Eigen. The umbrella header.
+#pragma once
+
+#include "latent/version.hpp"
+
+#include "latent/core/config.hpp"
+#include "latent/core/error.hpp"
+#include "latent/core/init.hpp"
+#include "latent/core/params.hpp"
+#include "latent/core/rng.hpp"
+#include "latent/core/tensor.hpp"
+#include "latent/core/threads.hpp"
+
+#include "latent/layers/activation.hpp"
+#include "latent/layers/dense.hpp"
+#include "latent/layers/dropout.hpp"
+#include "latent/layers/layer.hpp"
+#include "latent/layers/tied_dense.hpp"
+
+#include "latent/losses/loss.hpp"
+#include "latent/losses/regularizers.hpp"
+
+#include "latent/optim/adam.hpp"
+#include "latent/optim/optimizer.hpp"
+#include "latent/optim/rmsprop.hpp"
+#include "latent/optim/schedule.hpp"
+#include "latent/optim/sgd.hpp"
+
+#include "latent/models/autoencoder.hpp"
+#include "latent/models/dense_autoencoder.hpp"
+#include "latent/models/network.hpp"
+#include "latent/models/sequential.hpp"
+
+#include "latent/train/callbacks.hpp"
+#include "latent/train/history.hpp"
+#include "latent/train/progress.hpp"
+#include "latent/train/trainable.hpp"
+#include "latent/train/trainer.hpp"
+
+#include "latent/io/binary.hpp"
+#include "latent/io/layer_factory.hpp"
+#include "latent/io/model_file.hpp"

@@ -1,0 +1,128 @@
+// Element-wise activations as layers. One class, one switch outside the
+// loops, each case an Eigen array expression.
+#pragma once
+
+#include <cmath>
+
+#include "latent/layers/layer.hpp"
+
+namespace latent {
+
+enum class Act { identity, relu, leaky_relu, elu, sigmoid, tanh, softplus, gelu };
+
+inline const char* act_name(Act a) {
+    switch (a) {
+        case Act::identity: return "identity";
+        case Act::relu: return "relu";
+        case Act::leaky_relu: return "leaky_relu";
+        case Act::elu: return "elu";
+        case Act::sigmoid: return "sigmoid";
+        case Act::tanh: return "tanh";
+        case Act::softplus: return "softplus";
+        case Act::gelu: return "gelu";
+    }
+    return "?";
+}
+
+inline Act act_from_name(const std::string& name) {
+    for (Act a : {Act::identity, Act::relu, Act::leaky_relu, Act::elu, Act::sigmoid, Act::tanh, Act::softplus, Act::gelu})
+        if (name == act_name(a)) return a;
+    throw ConfigError("activation: expected one of identity, relu, leaky_relu, elu, sigmoid, tanh, softplus, gelu; found '" +
+                      name + "'");
+}
+
+namespace detail {
+
+// Numerically stable logistic function and log(1 + e^x).
+template <class S>
+S sigmoid(S x) {
+    if (x >= 0) return S(1) / (S(1) + std::exp(-x));
+    const S e = std::exp(x);
+    return e / (S(1) + e);
+}
+template <class S>
+S softplus(S x) {
+    return x > S(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
+
+}  // namespace detail
+
+template <class S>
+class Activation : public Layer<S> {
+public:
+    using Mat = Matrix<S>;
+
+    // alpha: negative slope (leaky_relu, default 0.01) or scale (elu, default 1).
+    explicit Activation(Act kind, double alpha = -1.0) : kind_(kind) {
+        alpha_ = static_cast<S>(alpha >= 0 ? alpha : (kind == Act::leaky_relu ? 0.01 : 1.0));
+    }
+
+    std::string type() const override { return "Activation"; }
+    Act kind() const { return kind_; }
+    Shape output_shape(Shape in) const override { return in; }
+
+    const Mat& forward(const Mat& x, Mode) override {
+        this->check_input(x);
+        x_ = &x;
+        y_.resize(x.rows(), x.cols());
+        auto X = x.array();
+        auto Y = y_.array();
+        const S a = alpha_;
+        switch (kind_) {
+            case Act::identity: Y = X; break;
+            case Act::relu: Y = X.max(S(0)); break;
+            case Act::leaky_relu: Y = (X > S(0)).select(X, a * X); break;
+            case Act::elu: Y = (X > S(0)).select(X, a * (X.exp() - S(1))); break;
+            case Act::sigmoid: Y = X.unaryExpr([](S v) { return detail::sigmoid(v); }); break;
+            case Act::tanh: Y = X.tanh(); break;
+            case Act::softplus: Y = X.unaryExpr([](S v) { return detail::softplus(v); }); break;
+            case Act::gelu:  // exact form, as PyTorch's default: x * Phi(x)
+                Y = X.unaryExpr([](S v) { return S(0.5) * v * (S(1) + std::erf(v * S(0.70710678118654752440))); });
+                break;
+        }
+        return y_;
+    }
+
+    const Mat& backward(const Mat& dy) override {
+        this->check_grad(dy, x_->cols());
+        dx_.resize(dy.rows(), dy.cols());
+        auto D = dy.array();
+        auto X = x_->array();
+        auto Y = y_.array();
+        auto G = dx_.array();
+        const S a = alpha_;
+        switch (kind_) {
+            case Act::identity: G = D; break;
+            case Act::relu: G = (X > S(0)).select(D, S(0)); break;                 // dx = dy * [x > 0]
+            case Act::leaky_relu: G = (X > S(0)).select(D, a * D); break;
+            case Act::elu: G = (X > S(0)).select(D, D * (Y + a)); break;           // d/dx a(e^x - 1) = y + a
+            case Act::sigmoid: G = D * Y * (S(1) - Y); break;                       // s' = s (1 - s)
+            case Act::tanh: G = D * (S(1) - Y.square()); break;                     // tanh' = 1 - y^2
+            case Act::softplus: G = D * X.unaryExpr([](S v) { return detail::sigmoid(v); }); break;
+            case Act::gelu:  // Phi(x) + x phi(x)
+                G = D * X.unaryExpr([](S v) {
+                    return S(0.5) * (S(1) + std::erf(v * S(0.70710678118654752440))) +
+                           v * std::exp(S(-0.5) * v * v) * S(0.39894228040143267794);
+                });
+                break;
+        }
+        return dx_;
+    }
+
+    LayerConfig config() const override {
+        LayerConfig c("Activation");
+        c.set("kind", std::string(act_name(kind_))).set("alpha", static_cast<double>(alpha_));
+        return c;
+    }
+    static LayerPtr<S> from_config(const LayerConfig& c) {
+        return std::make_unique<Activation>(act_from_name(c.get("kind")), c.get_double("alpha", -1.0));
+    }
+
+private:
+    Act kind_;
+    S alpha_;
+    const Mat* x_ = nullptr;
+    Mat y_, dx_;
+};
+
+}  // namespace latent

@@ -1,0 +1,92 @@
+// Dense: Y = W X + b.  W: out x in, X: in x batch, b: out, Y: out x batch.
+#pragma once
+
+#include "latent/layers/layer.hpp"
+
+namespace latent {
+
+enum class WeightInit { glorot, he };
+
+template <class S>
+class Dense : public Layer<S> {
+public:
+    using Mat = Matrix<S>;
+
+    explicit Dense(Index units, bool bias = true, WeightInit init = WeightInit::glorot)
+        : units_(units), use_bias_(bias), init_(init) {
+        if (units <= 0) throw ConfigError("Dense: expected units > 0, found " + std::to_string(units));
+    }
+
+    std::string type() const override { return "Dense"; }
+    Index units() const { return units_; }
+    Index in_features() const { return this->input_shape().size(); }
+
+    Shape output_shape(Shape in) const override {
+        if (in.size() <= 0) throw ShapeError("layer Dense: expected a non-empty input shape, found " + in.str());
+        return Shape{units_};
+    }
+
+    void collect_params(const std::string& prefix, std::vector<NamedSlot<S>>& out) override {
+        this->add_slot(prefix, weight_, out);
+        if (use_bias_) this->add_slot(prefix, bias_, out);
+    }
+
+    // Y = W X + b
+    const Mat& forward(const Mat& x, Mode) override {
+        this->check_input(x);
+        x_ = &x;
+        y_.resize(units_, x.cols());
+        y_.noalias() = weight_.w() * x;
+        if (use_bias_) y_.colwise() += bias_.w().col(0);
+        return y_;
+    }
+
+    // dW += dY X^T,  db += sum_batch dY,  dX = W^T dY
+    const Mat& backward(const Mat& dy) override {
+        this->check_grad(dy, x_->cols());
+        weight_.g().noalias() += dy * x_->transpose();
+        if (use_bias_) bias_.g().col(0) += dy.rowwise().sum();
+        if (this->input_grad_) {
+            dx_.resize(x_->rows(), dy.cols());
+            dx_.noalias() = weight_.w().transpose() * dy;
+        }
+        return dx_;
+    }
+
+    LayerConfig config() const override {
+        LayerConfig c("Dense");
+        c.set("units", units_).set("bias", use_bias_).set("init", std::string(init_ == WeightInit::he ? "he" : "glorot"));
+        return c;
+    }
+    static LayerPtr<S> from_config(const LayerConfig& c) {
+        return std::make_unique<Dense>(c.get_index("units"), c.get_bool("bias", true),
+                                       c.get_string("init", "glorot") == "he" ? WeightInit::he : WeightInit::glorot);
+    }
+
+    // Maps into the model's buffer (valid once built and bound).
+    MatrixMap<S> weight() const { return weight_.w(); }
+    MatrixMap<S> weight_grad() const { return weight_.g(); }
+    const ParamSlot<S>& weight_slot() const { return weight_; }
+    ParamSlot<S>& weight_slot() { return weight_; }
+    bool has_bias() const { return use_bias_; }
+    MatrixMap<S> bias() const { return bias_.w(); }
+
+protected:
+    void on_build(Shape in, Shape out) override {
+        const Index fan_in = in.size(), fan_out = out.size();
+        weight_ = {"weight", fan_out, fan_in,
+                   init_ == WeightInit::he ? Init::he_uniform(fan_in) : Init::glorot_uniform(fan_in, fan_out), true};
+        bias_ = {"bias", fan_out, 1, Init::zeros(), false};
+    }
+
+private:
+    Index units_;
+    bool use_bias_;
+    WeightInit init_;
+    ParamSlot<S> weight_;
+    ParamSlot<S> bias_;
+    const Mat* x_ = nullptr;
+    Mat y_, dx_;
+};
+
+}  // namespace latent

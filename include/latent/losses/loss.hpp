@@ -1,0 +1,190 @@
+// Reconstruction losses. pred and target are features x batch.
+//
+// Reduction (stated, tested):
+//   Reduction::mean          mean over every element (PyTorch's default and
+//                            Keras' for MSE/MAE/BCE: mean over features, then batch)
+//   Reduction::sum_features  sum over features, mean over the batch (per-example
+//                            totals, e.g. nats per image for a VAE)
+// With a mask (1 = observed, 0 = ignore), ignored entries contribute nothing
+// to the value or the gradient, and `mean` divides by the number of observed
+// entries instead of all of them.
+#pragma once
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "latent/core/tensor.hpp"
+#include "latent/layers/activation.hpp"
+
+namespace latent {
+
+enum class Reduction { mean, sum_features };
+
+template <class S>
+class Loss {
+public:
+    using Mat = Matrix<S>;
+    using Arr = Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic>;
+
+    explicit Loss(Reduction r = Reduction::mean) : reduction_(r) {}
+    virtual ~Loss() = default;
+    virtual std::string name() const = 0;
+    Reduction reduction() const { return reduction_; }
+
+    // The reduced loss; when grad is given, fills it with d loss / d pred.
+    S evaluate(const Mat& pred, const Mat& target, Mat* grad = nullptr, const Mat* mask = nullptr) const {
+        check(pred, target, mask);
+        elem_.resize(pred.rows(), pred.cols());
+        if (grad) grad->resize(pred.rows(), pred.cols());
+        elementwise(pred, target, elem_, grad);
+        if (mask) {
+            elem_ *= mask->array();
+            if (grad) grad->array() *= mask->array();
+        }
+        const S count = denominator(pred, mask);
+        if (grad) *grad /= count;
+        return elem_.sum() / count;
+    }
+
+    // One loss value per sample (column), summed over features for
+    // sum_features and averaged over (observed) features for mean.
+    Vector<S> per_sample(const Mat& pred, const Mat& target, const Mat* mask = nullptr) const {
+        check(pred, target, mask);
+        elem_.resize(pred.rows(), pred.cols());
+        elementwise(pred, target, elem_, nullptr);
+        if (mask) elem_ *= mask->array();
+        Vector<S> out = elem_.colwise().sum().transpose();
+        if (reduction_ == Reduction::mean) {
+            for (Index j = 0; j < out.size(); ++j) {
+                const S n = mask ? mask->col(j).sum() : static_cast<S>(pred.rows());
+                out(j) = n > S(0) ? out(j) / n : S(0);
+            }
+        }
+        return out;
+    }
+
+protected:
+    // out = l(p, t) element-wise; grad (when non-null) = dl/dp element-wise.
+    virtual void elementwise(const Mat& p, const Mat& t, Arr& out, Mat* grad) const = 0;
+
+private:
+    void check(const Mat& pred, const Mat& target, const Mat* mask) const {
+        if (pred.rows() != target.rows() || pred.cols() != target.cols())
+            throw ShapeError(name() + " loss: expected target " + detail::shape_of(pred) + " like the prediction, found " +
+                             detail::shape_of(target));
+        if (pred.size() == 0) throw DataError(name() + " loss: expected a non-empty batch, found " + detail::shape_of(pred));
+        if (mask && (mask->rows() != pred.rows() || mask->cols() != pred.cols()))
+            throw ShapeError(name() + " loss: expected mask " + detail::shape_of(pred) + ", found " + detail::shape_of(*mask));
+    }
+    S denominator(const Mat& pred, const Mat* mask) const {
+        if (reduction_ == Reduction::sum_features) return static_cast<S>(pred.cols());
+        const S n = mask ? mask->sum() : static_cast<S>(pred.size());
+        return n > S(0) ? n : S(1);
+    }
+
+    Reduction reduction_;
+    mutable Arr elem_;
+};
+
+// Mean squared error: (p - t)^2.
+template <class S>
+class MSELoss : public Loss<S> {
+public:
+    using Loss<S>::Loss;
+    using typename Loss<S>::Mat;
+    using typename Loss<S>::Arr;
+    std::string name() const override { return "MSE"; }
+
+protected:
+    void elementwise(const Mat& pm, const Mat& tm, Arr& out, Mat* grad) const override {
+        const auto p = pm.array();
+        const auto t = tm.array();
+        out = (p - t).square();
+        if (grad) grad->array() = S(2) * (p - t);
+    }
+};
+
+// Mean absolute error: |p - t| (subgradient 0 at p = t).
+template <class S>
+class MAELoss : public Loss<S> {
+public:
+    using Loss<S>::Loss;
+    using typename Loss<S>::Mat;
+    using typename Loss<S>::Arr;
+    std::string name() const override { return "MAE"; }
+
+protected:
+    void elementwise(const Mat& pm, const Mat& tm, Arr& out, Mat* grad) const override {
+        const auto p = pm.array();
+        const auto t = tm.array();
+        out = (p - t).abs();
+        if (grad) grad->array() = (p - t).sign();
+    }
+};
+
+// Huber: 0.5 d^2 for |d| <= delta, delta (|d| - 0.5 delta) beyond.
+template <class S>
+class HuberLoss : public Loss<S> {
+public:
+    using typename Loss<S>::Mat;
+    using typename Loss<S>::Arr;
+    explicit HuberLoss(double delta = 1.0, Reduction r = Reduction::mean) : Loss<S>(r), delta_(static_cast<S>(delta)) {
+        if (!(delta > 0)) throw ConfigError("HuberLoss: expected delta > 0, found " + std::to_string(delta));
+    }
+    std::string name() const override { return "Huber"; }
+
+protected:
+    void elementwise(const Mat& pm, const Mat& tm, Arr& out, Mat* grad) const override {
+        const auto p = pm.array();
+        const auto t = tm.array();
+        const S d = delta_;
+        out = (p - t).abs().unaryExpr([d](S a) { return a <= d ? S(0.5) * a * a : d * (a - S(0.5) * d); });
+        if (grad) grad->array() = (p - t).max(-d).min(d);
+    }
+
+private:
+    S delta_;
+};
+
+// Binary cross-entropy on probabilities p in (0, 1): -(t log p + (1-t) log(1-p)).
+// p is clamped to [eps, 1 - eps]; prefer BCEWithLogitsLoss after a linear layer.
+template <class S>
+class BCELoss : public Loss<S> {
+public:
+    using Loss<S>::Loss;
+    using typename Loss<S>::Mat;
+    using typename Loss<S>::Arr;
+    std::string name() const override { return "BCE"; }
+
+protected:
+    void elementwise(const Mat& pm, const Mat& tm, Arr& out, Mat* grad) const override {
+        const auto p = pm.array();
+        const auto t = tm.array();
+        const S eps = std::is_same<S, float>::value ? S(1e-7) : S(1e-12);
+        const auto pc = p.max(eps).min(S(1) - eps);
+        out = -(t * pc.log() + (S(1) - t) * (S(1) - pc).log());
+        if (grad) grad->array() = (pc - t) / (pc * (S(1) - pc));
+    }
+};
+
+// Binary cross-entropy on logits x, stable for any x:
+//   max(x, 0) - x t + log(1 + e^-|x|);  d/dx = sigmoid(x) - t.
+template <class S>
+class BCEWithLogitsLoss : public Loss<S> {
+public:
+    using Loss<S>::Loss;
+    using typename Loss<S>::Mat;
+    using typename Loss<S>::Arr;
+    std::string name() const override { return "BCEWithLogits"; }
+
+protected:
+    void elementwise(const Mat& xm, const Mat& tm, Arr& out, Mat* grad) const override {
+        const auto x = xm.array();
+        const auto t = tm.array();
+        out = x.max(S(0)) - x * t + (-x.abs()).exp().log1p();
+        if (grad) grad->array() = x.unaryExpr([](S v) { return detail::sigmoid(v); }) - t;
+    }
+};
+
+}  // namespace latent

@@ -1,0 +1,116 @@
+// Sequential: an ordered list of layers, itself usable as a layer.
+#pragma once
+
+#include <utility>
+
+#include "latent/layers/layer.hpp"
+
+namespace latent {
+
+template <class S>
+class Sequential : public Layer<S> {
+public:
+    using Mat = Matrix<S>;
+
+    Sequential() = default;
+
+    // Appends a layer; returns *this so calls chain:
+    //   seq.add<Dense<float>>(128).add<Activation<float>>(Act::relu);
+    Sequential& add(LayerPtr<S> layer, std::string name = {}) {
+        if (!layer) throw ConfigError("Sequential::add: expected a layer, found nullptr");
+        if (this->built()) throw Error("Sequential::add: the model is already built; add layers before building");
+        names_.push_back(name.empty() ? std::to_string(layers_.size()) : std::move(name));
+        layers_.push_back(std::move(layer));
+        return *this;
+    }
+    template <class L, class... Args>
+    Sequential& add(Args&&... args) {
+        return add(std::make_unique<L>(std::forward<Args>(args)...));
+    }
+
+    std::string type() const override { return "Sequential"; }
+    std::size_t size() const { return layers_.size(); }
+    bool empty() const { return layers_.empty(); }
+    Layer<S>& operator[](std::size_t i) { return *layers_.at(i); }
+    const Layer<S>& operator[](std::size_t i) const { return *layers_.at(i); }
+    const std::string& name(std::size_t i) const { return names_.at(i); }
+
+    Shape output_shape(Shape in) const override {
+        if (layers_.empty()) throw ShapeError("layer Sequential: expected at least one layer, found none");
+        Shape s = in;
+        for (std::size_t i = 0; i < layers_.size(); ++i) s = child_output_shape(i, s);
+        return s;
+    }
+
+    void collect_params(const std::string& prefix, std::vector<NamedSlot<S>>& out) override {
+        for (std::size_t i = 0; i < layers_.size(); ++i)
+            layers_[i]->collect_params(prefix.empty() ? names_[i] : prefix + "." + names_[i], out);
+    }
+
+    const Mat& forward(const Mat& x, Mode mode) override {
+        const Mat* h = &x;
+        for (auto& l : layers_) h = &l->forward(*h, mode);
+        return *h;
+    }
+
+    const Mat& backward(const Mat& dy) override {
+        const Mat* g = &dy;
+        for (std::size_t i = layers_.size(); i-- > 0;) g = &layers_[i]->backward(*g);
+        return *g;
+    }
+
+    S penalty() const override {
+        S p(0);
+        for (const auto& l : layers_) p += l->penalty();
+        return p;
+    }
+
+    void set_input_grad(bool needed) override {
+        this->input_grad_ = needed;
+        if (!layers_.empty()) layers_.front()->set_input_grad(needed);
+    }
+    void attach_rng(Rng* rng) override {
+        this->rng_ = rng;
+        for (auto& l : layers_) l->attach_rng(rng);
+    }
+    void reset_state() override {
+        for (auto& l : layers_) l->reset_state();
+    }
+
+    LayerConfig config() const override {
+        LayerConfig c("Sequential");
+        bool default_names = true;
+        for (std::size_t i = 0; i < names_.size(); ++i) default_names &= names_[i] == std::to_string(i);
+        if (!default_names) {
+            std::string joined;
+            for (std::size_t i = 0; i < names_.size(); ++i) joined += (i ? "," : "") + names_[i];
+            c.set("names", joined);
+        }
+        for (const auto& l : layers_) c.children.push_back(l->config());
+        return c;
+    }
+
+protected:
+    void on_build(Shape in, Shape) override {
+        Shape s = in;
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            child_output_shape(i, s);  // names the failing child
+            s = layers_[i]->build(s);
+        }
+        if (!layers_.empty()) layers_.front()->set_input_grad(this->input_grad_);
+    }
+
+private:
+    Shape child_output_shape(std::size_t i, Shape in) const {
+        try {
+            return layers_[i]->output_shape(in);
+        } catch (const ShapeError& e) {
+            throw ShapeError("Sequential layer " + names_[i] + " (" + layers_[i]->type() + "): " + e.what());
+        }
+    }
+
+    std::vector<LayerPtr<S>> layers_;
+    std::vector<std::string> names_;
+};
+
+}  // namespace latent

@@ -1,0 +1,66 @@
+// Adam (Kingma & Ba) and AdamW (Loshchilov & Hutter), PyTorch semantics:
+//   Adam:  g' = g + wd * w;  AdamW: w -= lr * wd * w (decoupled), g' = g
+//   m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2
+//   w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+// Weight decay applies to decayed parameters (weights) only.
+#pragma once
+
+#include <cmath>
+
+#include "latent/optim/optimizer.hpp"
+
+namespace latent {
+
+template <class S>
+class Adam : public Optimizer<S> {
+public:
+    using typename Optimizer<S>::Vec;
+    explicit Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weight_decay = 0.0,
+                  bool decoupled = false)
+        : Optimizer<S>(lr), b1_(beta1), b2_(beta2), eps_(eps), wd_(weight_decay), decoupled_(decoupled) {
+        if (!(beta1 >= 0 && beta1 < 1)) throw ConfigError("Adam: expected beta1 in [0, 1), found " + std::to_string(beta1));
+        if (!(beta2 >= 0 && beta2 < 1)) throw ConfigError("Adam: expected beta2 in [0, 1), found " + std::to_string(beta2));
+        if (!(eps > 0)) throw ConfigError("Adam: expected eps > 0, found " + std::to_string(eps));
+        if (!(weight_decay >= 0)) throw ConfigError("Adam: expected weight_decay >= 0, found " + std::to_string(weight_decay));
+    }
+    std::string name() const override { return decoupled_ ? "AdamW" : "Adam"; }
+
+protected:
+    void init_state(Index n) override {
+        m_.setZero(n);
+        v_.setZero(n);
+    }
+    void update(Vec& w, const Vec& g, const Vec& mask) override {
+        const auto t = static_cast<double>(this->steps());
+        const S lr = this->lr(), b1 = static_cast<S>(b1_), b2 = static_cast<S>(b2_), wd = static_cast<S>(wd_);
+        const S c1 = static_cast<S>(1.0 - std::pow(b1_, t)), c2 = static_cast<S>(1.0 - std::pow(b2_, t));
+        const S eps = static_cast<S>(eps_);
+        auto W = w.array();
+        if (wd != S(0) && decoupled_) W -= (lr * wd) * mask.array() * W;
+        if (wd != S(0) && !decoupled_) {
+            auto G = g.array() + wd * mask.array() * W;
+            m_.array() = b1 * m_.array() + (S(1) - b1) * G;
+            v_.array() = b2 * v_.array() + (S(1) - b2) * G.square();
+        } else {
+            m_.array() = b1 * m_.array() + (S(1) - b1) * g.array();
+            v_.array() = b2 * v_.array() + (S(1) - b2) * g.array().square();
+        }
+        // lr/c1 * m / (sqrt(v)/sqrt(c2) + eps), as PyTorch computes it
+        const S step = lr / c1, denom_scale = S(1) / std::sqrt(c2);
+        W -= step * m_.array() / (v_.array().sqrt() * denom_scale + eps);
+    }
+
+private:
+    double b1_, b2_, eps_, wd_;
+    bool decoupled_;
+    Vec m_, v_;
+};
+
+template <class S>
+class AdamW : public Adam<S> {
+public:
+    explicit AdamW(double lr = 1e-3, double weight_decay = 1e-2, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+        : Adam<S>(lr, beta1, beta2, eps, weight_decay, true) {}
+};
+
+}  // namespace latent

@@ -1,0 +1,74 @@
+// Optimizers see one flat parameter vector, one gradient vector and one step
+// counter, advanced once per step (not once per layer).
+#pragma once
+
+#include <cmath>
+#include <string>
+
+#include "latent/core/params.hpp"
+
+namespace latent {
+
+template <class S>
+class Optimizer {
+public:
+    using Vec = Vector<S>;
+
+    explicit Optimizer(double learning_rate) : lr_(learning_rate) { check_lr(learning_rate); }
+    virtual ~Optimizer() = default;
+    virtual std::string name() const = 0;
+
+    // One update of every parameter from the accumulated gradients.
+    void step(ParamBuffer<S>& params) {
+        if (params.size() == 0) throw Error(name() + ": expected a model with parameters, found none (is it built?)");
+        if (size_ != params.size()) {
+            if (size_ != 0)
+                throw ShapeError(name() + ": this optimizer holds state for " + std::to_string(size_) +
+                                 " parameters, found a model with " + std::to_string(params.size()) +
+                                 "; use one optimizer per model or call reset()");
+            size_ = params.size();
+            init_state(size_);
+        }
+        ++steps_;
+        update(params.values(), params.grads(), params.decay_mask());
+    }
+
+    double learning_rate() const { return lr_; }
+    void set_learning_rate(double lr) {
+        check_lr(lr);
+        lr_ = lr;
+    }
+    long steps() const { return steps_; }
+
+    // Forget the moment estimates and the step count.
+    void reset() {
+        size_ = 0;
+        steps_ = 0;
+    }
+
+protected:
+    virtual void init_state(Index n) = 0;
+    virtual void update(Vec& w, const Vec& g, const Vec& decay_mask) = 0;
+    S lr() const { return static_cast<S>(lr_); }
+
+private:
+    void check_lr(double lr) const {
+        if (!(lr >= 0.0) || !std::isfinite(lr))
+            throw ConfigError("optimizer: expected a finite learning rate >= 0, found " + std::to_string(lr));
+    }
+    double lr_;
+    long steps_ = 0;
+    Index size_ = 0;
+};
+
+// Scale the gradients so their global L2 norm is at most max_norm; returns
+// the norm before clipping (PyTorch's clip_grad_norm_).
+template <class S>
+S clip_grad_norm(ParamBuffer<S>& params, double max_norm) {
+    if (!(max_norm > 0)) throw ConfigError("clip_grad_norm: expected max_norm > 0, found " + std::to_string(max_norm));
+    const S norm = params.grads().norm();
+    if (norm > static_cast<S>(max_norm)) params.grads() *= static_cast<S>(max_norm) / (norm + S(1e-6));
+    return norm;
+}
+
+}  // namespace latent

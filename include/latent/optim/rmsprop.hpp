@@ -1,0 +1,64 @@
+// RMSProp and AdaGrad, PyTorch semantics (eps outside the square root).
+//   RMSProp: v = a v + (1-a) g^2;  w -= lr g / (sqrt(v) + eps)   (momentum optional)
+//   AdaGrad: s += g^2;             w -= lr g / (sqrt(s) + eps)
+#pragma once
+
+#include "latent/optim/optimizer.hpp"
+
+namespace latent {
+
+template <class S>
+class RMSProp : public Optimizer<S> {
+public:
+    using typename Optimizer<S>::Vec;
+    explicit RMSProp(double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double momentum = 0.0)
+        : Optimizer<S>(lr), alpha_(alpha), eps_(eps), momentum_(momentum) {
+        if (!(alpha >= 0 && alpha < 1)) throw ConfigError("RMSProp: expected alpha in [0, 1), found " + std::to_string(alpha));
+        if (!(eps > 0)) throw ConfigError("RMSProp: expected eps > 0, found " + std::to_string(eps));
+        if (!(momentum >= 0 && momentum < 1)) throw ConfigError("RMSProp: expected momentum in [0, 1), found " + std::to_string(momentum));
+    }
+    std::string name() const override { return "RMSProp"; }
+
+protected:
+    void init_state(Index n) override {
+        v_.setZero(n);
+        buf_.setZero(n);
+    }
+    void update(Vec& w, const Vec& g, const Vec&) override {
+        const S a = static_cast<S>(alpha_), lr = this->lr(), eps = static_cast<S>(eps_), mu = static_cast<S>(momentum_);
+        v_.array() = a * v_.array() + (S(1) - a) * g.array().square();
+        if (mu > S(0)) {
+            buf_.array() = mu * buf_.array() + g.array() / (v_.array().sqrt() + eps);
+            w -= lr * buf_;
+        } else {
+            w.array() -= lr * g.array() / (v_.array().sqrt() + eps);
+        }
+    }
+
+private:
+    double alpha_, eps_, momentum_;
+    Vec v_, buf_;
+};
+
+template <class S>
+class AdaGrad : public Optimizer<S> {
+public:
+    using typename Optimizer<S>::Vec;
+    explicit AdaGrad(double lr = 1e-2, double eps = 1e-10) : Optimizer<S>(lr), eps_(eps) {
+        if (!(eps > 0)) throw ConfigError("AdaGrad: expected eps > 0, found " + std::to_string(eps));
+    }
+    std::string name() const override { return "AdaGrad"; }
+
+protected:
+    void init_state(Index n) override { s_.setZero(n); }
+    void update(Vec& w, const Vec& g, const Vec&) override {
+        s_.array() += g.array().square();
+        w.array() -= this->lr() * g.array() / (s_.array().sqrt() + static_cast<S>(eps_));
+    }
+
+private:
+    double eps_;
+    Vec s_;
+};
+
+}  // namespace latent

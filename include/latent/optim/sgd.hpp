@@ -1,0 +1,49 @@
+// SGD with momentum and Nesterov, PyTorch semantics:
+//   g' = g + wd * w (decayed params only);  v = mu v + g';
+//   step = nesterov ? g' + mu v : v;  w -= lr * step
+#pragma once
+
+#include "latent/optim/optimizer.hpp"
+
+namespace latent {
+
+template <class S>
+class SGD : public Optimizer<S> {
+public:
+    using typename Optimizer<S>::Vec;
+    explicit SGD(double lr, double momentum = 0.0, bool nesterov = false, double weight_decay = 0.0)
+        : Optimizer<S>(lr), momentum_(momentum), nesterov_(nesterov), wd_(weight_decay) {
+        if (!(momentum >= 0 && momentum < 1)) throw ConfigError("SGD: expected momentum in [0, 1), found " + std::to_string(momentum));
+        if (nesterov && momentum == 0) throw ConfigError("SGD: Nesterov needs momentum > 0, found 0");
+        if (!(weight_decay >= 0)) throw ConfigError("SGD: expected weight_decay >= 0, found " + std::to_string(weight_decay));
+    }
+    std::string name() const override { return "SGD"; }
+
+protected:
+    void init_state(Index n) override { v_.setZero(n); }
+    void update(Vec& w, const Vec& g, const Vec& mask) override {
+        const S lr = this->lr(), mu = static_cast<S>(momentum_), wd = static_cast<S>(wd_);
+        if (wd != S(0)) {
+            d_ = g + wd * mask.cwiseProduct(w);
+        } else {
+            d_ = g;
+        }
+        if (mu == S(0)) {
+            w -= lr * d_;
+            return;
+        }
+        v_ = mu * v_ + d_;
+        if (nesterov_)
+            w -= lr * (d_ + mu * v_);
+        else
+            w -= lr * v_;
+    }
+
+private:
+    double momentum_;
+    bool nesterov_;
+    double wd_;
+    Vec v_, d_;
+};
+
+}  // namespace latent

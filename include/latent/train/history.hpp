@@ -1,0 +1,72 @@
+// History: what fit() measured, one row per epoch.
+#pragma once
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace latent {
+
+struct EpochLog {
+    long epoch = 0;  // 1-based
+    double loss = 0;
+    double val_loss = std::numeric_limits<double>::quiet_NaN();  // NaN without validation data
+    double learning_rate = 0;
+    double seconds = 0;
+    double samples_per_second = 0;
+    std::vector<std::pair<std::string, double>> parts;  // named loss parts (train), e.g. recon, kl
+
+    bool has_val() const { return !std::isnan(val_loss); }
+    double part(const std::string& name) const {
+        for (const auto& p : parts)
+            if (p.first == name) return p.second;
+        return std::numeric_limits<double>::quiet_NaN();
+    }
+};
+
+struct History {
+    std::vector<EpochLog> epochs;
+    std::string stop_reason;  // empty when all epochs ran
+    long best_epoch = 0;      // epoch whose weights the model holds after restore-best (0: last)
+
+    bool empty() const { return epochs.empty(); }
+    const EpochLog& last() const { return epochs.back(); }
+    double final_loss() const { return epochs.empty() ? std::numeric_limits<double>::quiet_NaN() : epochs.back().loss; }
+
+    std::string to_json() const {
+        std::ostringstream o;
+        o.precision(9);
+        auto num = [&](double v) {
+            if (std::isfinite(v))
+                o << v;
+            else
+                o << "null";
+        };
+        o << "{\"epochs\":[";
+        for (std::size_t i = 0; i < epochs.size(); ++i) {
+            const auto& e = epochs[i];
+            o << (i ? "," : "") << "{\"epoch\":" << e.epoch << ",\"loss\":";
+            num(e.loss);
+            o << ",\"val_loss\":";
+            num(e.val_loss);
+            o << ",\"learning_rate\":";
+            num(e.learning_rate);
+            o << ",\"seconds\":";
+            num(e.seconds);
+            o << ",\"samples_per_second\":";
+            num(e.samples_per_second);
+            for (const auto& p : e.parts) {
+                o << ",\"" << p.first << "\":";
+                num(p.second);
+            }
+            o << "}";
+        }
+        o << "],\"stop_reason\":\"" << stop_reason << "\",\"best_epoch\":" << best_epoch << "}";
+        return o.str();
+    }
+};
+
+}  // namespace latent
