@@ -1,0 +1,40 @@
+# Settings for latent's own tests, examples and benchmarks only.
+include(GNUInstallDirs)
+
+add_library(latent_internal INTERFACE)
+target_link_libraries(latent_internal INTERFACE latent::latent)
+# Eigen as SYSTEM so its warnings never break -Werror in our targets.
+get_target_property(_eigen_inc Eigen3::Eigen INTERFACE_INCLUDE_DIRECTORIES)
+target_include_directories(latent_internal SYSTEM INTERFACE ${_eigen_inc})
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options(latent_internal INTERFACE -Wall -Wextra -Wpedantic)
+  if(LATENT_WARNINGS_AS_ERRORS)
+    target_compile_options(latent_internal INTERFACE -Werror)
+  endif()
+endif()
+
+if(LATENT_WITH_OPENMP)
+  find_package(OpenMP)
+  if(OpenMP_CXX_FOUND)
+    target_link_libraries(latent_internal INTERFACE OpenMP::OpenMP_CXX)
+  endif()
+endif()
+
+if(LATENT_WITH_ZLIB)
+  find_package(ZLIB)
+  if(ZLIB_FOUND)
+    target_link_libraries(latent_internal INTERFACE ZLIB::ZLIB)
+    target_compile_definitions(latent_internal INTERFACE LATENT_HAS_ZLIB=1)
+  endif()
+endif()
+
+# Speed for programs that train (examples, benchmarks): -O3 and, optionally,
+# -march=native. Only on our own executables, never on latent::latent.
+add_library(latent_fast INTERFACE)
+target_link_libraries(latent_fast INTERFACE latent_internal)
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options(latent_fast INTERFACE $<$<NOT:$<CONFIG:Debug>>:-O3>)
+  if(LATENT_NATIVE)
+    target_compile_options(latent_fast INTERFACE -march=native)
+  endif()
+endif()
