@@ -40,3 +40,5 @@
 #include "latent/io/binary.hpp"
 #include "latent/io/layer_factory.hpp"
 #include "latent/io/model_file.hpp"
+
+#include "latent/metrics/ranking.hpp"
