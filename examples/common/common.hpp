@@ -1,0 +1,678 @@
+// Helpers shared by the example programs (not part of the library): common
+// flags, data loading with a synthetic fallback, aligned result tables, JSON
+// metrics, and PNG output (image grids, line and scatter plots).
+//
+// Each example is a single .cpp, so this header also compiles the stb PNG
+// writer (static functions: a program made of several .cpp files that each
+// include this header still links). Define LATENT_EX_NO_STB_IMPL before
+// including it to provide stb's implementation yourself.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#ifndef LATENT_EX_NO_STB_IMPL
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#endif
+#include <stb_image_write.h>
+
+#include <latent/latent.hpp>
+#include <latent/data/idx.hpp>
+#include <latent/data/synthetic.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ex {
+
+// ---------------------------------------------------------------- flags
+
+struct CommonFlags {
+    std::string data = "/usr/share/datasets/fashion-mnist";
+    long epochs = 10;
+    latent::Index batch = 128;
+    std::uint64_t seed = 42;
+    int threads = 1;
+    std::string json;         // --json PATH: write metrics (empty: don't)
+    std::string out = "out";  // --out DIR: PNGs go here (created if missing)
+    latent::Index train_limit = 0, test_limit = 0;  // use the first N (0: all)
+};
+
+// Registers --data --epochs --batch --seed --threads --json --out --train-limit --test-limit.
+inline void add_common_flags(CLI::App& app, CommonFlags& f, long default_epochs, latent::Index default_batch) {
+    f.epochs = default_epochs;
+    f.batch = default_batch;
+    app.add_option("--data", f.data, "Fashion-MNIST directory (IDX files, plain or .gz); synthetic shapes if absent")
+        ->capture_default_str();
+    app.add_option("--epochs", f.epochs, "Training epochs")->capture_default_str()->check(CLI::NonNegativeNumber);
+    app.add_option("--batch", f.batch, "Mini-batch size")->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--seed", f.seed, "Random seed (init, shuffling, noise)")->capture_default_str();
+    app.add_option("--threads", f.threads, "Threads for matrix products (needs OpenMP for > 1)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
+    app.add_option("--json", f.json, "Write the metrics as JSON to this file");
+    app.add_option("--out", f.out, "Directory for PNG output (created if missing)")->capture_default_str();
+    app.add_option("--train-limit", f.train_limit, "Use only the first N training images (0: all)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--test-limit", f.test_limit, "Use only the first N test images (0: all)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+}
+
+inline void apply_threads(const CommonFlags& f) {
+    if (f.threads > 1 && !latent::has_openmp()) {
+        std::cerr << "note: --threads " << f.threads
+                  << " ignored: this build has no OpenMP (configure with -DLATENT_WITH_OPENMP=ON); using 1 thread\n";
+        latent::set_num_threads(1);
+        return;
+    }
+    latent::set_num_threads(f.threads);
+}
+
+// Wall-clock seconds since construction.
+class Timer {
+public:
+    Timer() : start_(std::chrono::steady_clock::now()) {}
+    double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+    void reset() { start_ = std::chrono::steady_clock::now(); }
+
+private:
+    std::chrono::steady_clock::time_point start_;
+};
+
+// ---------------------------------------------------------------- data
+
+struct ImageData {
+    latent::Matrix<float> train_x, test_x;  // features x N, pixels in [0,1]
+    std::vector<int> train_y, test_y;
+    latent::Shape shape;                    // {1,28,28}
+    int classes = 10;
+    bool real = false;                      // Fashion-MNIST was found
+    std::string source;
+    std::vector<std::string> class_names;
+};
+
+// Synthetic sizes used when Fashion-MNIST is absent and no limit is given.
+inline constexpr latent::Index synthetic_train_default = 12000;
+inline constexpr latent::Index synthetic_test_default = 2000;
+
+// Fashion-MNIST from f.data, else the synthetic shapes with a notice on stderr.
+inline ImageData load_image_data(const CommonFlags& f) {
+    ImageData d;
+    d.classes = 10;
+    if (latent::fashion_mnist_available(f.data)) {
+        auto train = latent::load_fashion_mnist<float>(f.data, latent::Split::train, f.train_limit);
+        auto test = latent::load_fashion_mnist<float>(f.data, latent::Split::test, f.test_limit);
+        d.train_x = std::move(train.x);
+        d.train_y = std::move(train.labels);
+        d.test_x = std::move(test.x);
+        d.test_y = std::move(test.labels);
+        d.shape = train.shape;
+        d.real = true;
+        d.source = "Fashion-MNIST (" + f.data + ")";
+        d.class_names = latent::fashion_mnist_class_names();
+    } else {
+        std::cerr << "note: Fashion-MNIST not found at " << f.data
+                  << " (Debian: apt-get install dataset-fashion-mnist, or pass --data DIR);\n"
+                  << "      using the built-in synthetic shapes instead (10 classes, 28x28).\n";
+        const latent::Index n_train = f.train_limit > 0 ? f.train_limit : synthetic_train_default;
+        const latent::Index n_test = f.test_limit > 0 ? f.test_limit : synthetic_test_default;
+        latent::Rng rng(f.seed ^ 0x5eedda7aULL);
+        auto train = latent::make_shapes<float>(n_train, rng);
+        auto test = latent::make_shapes<float>(n_test, rng);
+        d.train_x = std::move(train.x);
+        d.train_y = std::move(train.labels);
+        d.test_x = std::move(test.x);
+        d.test_y = std::move(test.labels);
+        d.shape = train.shape;
+        d.real = false;
+        d.source = "synthetic shapes (Fashion-MNIST not found at " + f.data + ")";
+        d.class_names = latent::shape_class_names();
+    }
+    return d;
+}
+
+// Columns idx of m, in that order.
+inline latent::Matrix<float> select_columns(const latent::Matrix<float>& m, const std::vector<latent::Index>& idx) {
+    latent::Matrix<float> out(m.rows(), static_cast<latent::Index>(idx.size()));
+    for (std::size_t j = 0; j < idx.size(); ++j) out.col(static_cast<latent::Index>(j)) = m.col(idx[j]);
+    return out;
+}
+
+// Indices of the first `per_class` samples of each class 0..classes-1, grouped by class.
+inline std::vector<latent::Index> first_per_class(const std::vector<int>& labels, int classes, int per_class) {
+    std::vector<std::vector<latent::Index>> by(static_cast<std::size_t>(classes));
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const int c = labels[i];
+        if (c >= 0 && c < classes && static_cast<int>(by[static_cast<std::size_t>(c)].size()) < per_class)
+            by[static_cast<std::size_t>(c)].push_back(static_cast<latent::Index>(i));
+    }
+    std::vector<latent::Index> out;
+    for (const auto& v : by) out.insert(out.end(), v.begin(), v.end());
+    return out;
+}
+
+// ---------------------------------------------------------------- tables
+
+// Compact fixed formatting: 0.01234, 123.4, 1.2e-06, 3.4e+07; NaN -> "nan".
+inline std::string num(double v, int precision = 4) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[64];
+    const double a = std::fabs(v);
+    if (a != 0.0 && (a < 1e-3 || a >= 1e7))
+        std::snprintf(buf, sizeof buf, "%.*e", std::max(0, precision - 1), v);
+    else if (a >= 1000.0)
+        std::snprintf(buf, sizeof buf, "%.*f", std::max(0, precision - 3), v);
+    else
+        std::snprintf(buf, sizeof buf, "%.*f", precision, v);
+    return buf;
+}
+
+// Aligned text table; cells that look like numbers are right-aligned.
+class Table {
+public:
+    explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+    void row(std::vector<std::string> cells) {
+        cells.resize(std::max(cells.size(), header_.size()));
+        rows_.push_back(std::move(cells));
+    }
+    void print(std::ostream& os = std::cout) const {
+        std::vector<std::size_t> w(header_.size(), 0);
+        for (std::size_t i = 0; i < header_.size(); ++i) w[i] = header_[i].size();
+        for (const auto& r : rows_) {
+            if (r.size() > w.size()) w.resize(r.size(), 0);
+            for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
+        }
+        auto line = [&](const std::vector<std::string>& cells, bool head) {
+            for (std::size_t i = 0; i < w.size(); ++i) {
+                const std::string c = i < cells.size() ? cells[i] : std::string();
+                const std::string pad(w[i] - c.size(), ' ');
+                os << (i ? "  " : "");
+                if (!head && looks_numeric(c))
+                    os << pad << c;
+                else if (i + 1 < w.size())
+                    os << c << pad;
+                else
+                    os << c;
+            }
+            os << '\n';
+        };
+        line(header_, true);
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < w.size(); ++i) total += w[i] + (i ? 2 : 0);
+        os << std::string(total, '-') << '\n';
+        for (const auto& r : rows_) line(r, false);
+        os.flush();
+    }
+
+private:
+    static bool looks_numeric(const std::string& s) {
+        if (s.empty()) return false;
+        if (s == "nan" || s == "inf" || s == "-inf") return true;
+        char* end = nullptr;
+        std::strtod(s.c_str(), &end);
+        // allow a unit suffix such as "%" or "x" or " s"
+        return end != s.c_str() && (*end == '\0' || std::string(end) == "%" || std::string(end) == "x" || std::string(end) == " s");
+    }
+    std::vector<std::string> header_;
+    std::vector<std::vector<std::string>> rows_;
+};
+
+// ---------------------------------------------------------------- json
+
+// An ordered JSON object built by set(key, value); str() pretty-prints it.
+// Non-finite numbers are written as null (JSON has no NaN).
+class Json {
+public:
+    Json& set(const std::string& k, double v) { return put(k, number(v)); }
+    Json& set(const std::string& k, float v) { return put(k, number(static_cast<double>(v))); }
+    Json& set(const std::string& k, int v) { return put(k, std::to_string(v)); }
+    Json& set(const std::string& k, long v) { return put(k, std::to_string(v)); }
+    Json& set(const std::string& k, long long v) { return put(k, std::to_string(v)); }
+    Json& set(const std::string& k, unsigned v) { return put(k, std::to_string(v)); }
+    Json& set(const std::string& k, unsigned long v) { return put(k, std::to_string(v)); }
+    Json& set(const std::string& k, unsigned long long v) { return put(k, std::to_string(v)); }
+    Json& set(const std::string& k, bool v) { return put(k, v ? "true" : "false"); }
+    Json& set(const std::string& k, const std::string& v) { return put(k, quote(v)); }
+    Json& set(const std::string& k, const char* v) { return put(k, quote(v)); }
+    Json& set(const std::string& k, const Json& obj) { return put(k, obj.str_indented(1)); }
+    Json& set(const std::string& k, const std::vector<double>& v) {
+        std::string s = "[";
+        for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + number(v[i]);
+        return put(k, s + "]");
+    }
+    Json& set(const std::string& k, const std::vector<std::string>& v) {
+        std::string s = "[";
+        for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + quote(v[i]);
+        return put(k, s + "]");
+    }
+    Json& set(const std::string& k, const std::vector<Json>& v) {
+        if (v.empty()) return put(k, "[]");
+        std::string s = "[\n";
+        for (std::size_t i = 0; i < v.size(); ++i)
+            s += std::string(4, ' ') + v[i].str_indented(2) + (i + 1 < v.size() ? ",\n" : "\n");
+        return put(k, s + "  ]");
+    }
+
+    bool empty() const { return items_.empty(); }
+    std::string str() const { return str_indented(0); }
+
+    static std::string quote(const std::string& s) {
+        std::string o = "\"";
+        for (unsigned char c : s) {
+            switch (c) {
+                case '"': o += "\\\""; break;
+                case '\\': o += "\\\\"; break;
+                case '\n': o += "\\n"; break;
+                case '\r': o += "\\r"; break;
+                case '\t': o += "\\t"; break;
+                default:
+                    if (c < 0x20) {
+                        char b[8];
+                        std::snprintf(b, sizeof b, "\\u%04x", c);
+                        o += b;
+                    } else {
+                        o += static_cast<char>(c);
+                    }
+            }
+        }
+        return o + "\"";
+    }
+    static std::string number(double v) {
+        if (!std::isfinite(v)) return "null";
+        char b[40];
+        std::snprintf(b, sizeof b, "%.10g", v);
+        return b;
+    }
+
+private:
+    Json& put(const std::string& k, std::string raw) {
+        for (auto& kv : items_)
+            if (kv.first == k) {
+                kv.second = std::move(raw);
+                return *this;
+            }
+        items_.emplace_back(k, std::move(raw));
+        return *this;
+    }
+    // Values nested inside are already rendered; re-indent their inner lines.
+    std::string str_indented(int level) const {
+        if (items_.empty()) return "{}";
+        const std::string ind(static_cast<std::size_t>(2 * (level + 1)), ' ');
+        std::string s = "{\n";
+        for (std::size_t i = 0; i < items_.size(); ++i) {
+            std::string v = items_[i].second;
+            if (level > 0) {  // shift nested multi-line values
+                std::string shifted;
+                for (char c : v) {
+                    shifted += c;
+                    if (c == '\n') shifted += std::string(static_cast<std::size_t>(2 * level), ' ');
+                }
+                v = shifted;
+            }
+            s += ind + quote(items_[i].first) + ": " + v + (i + 1 < items_.size() ? ",\n" : "\n");
+        }
+        return s + std::string(static_cast<std::size_t>(2 * level), ' ') + "}";
+    }
+    std::vector<std::pair<std::string, std::string>> items_;
+};
+
+inline void ensure_parent_dir(const std::string& path) {
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+}
+
+// Atomic (temp file + rename); no-op if path is empty.
+inline void write_json(const std::string& path, const Json& j) {
+    if (path.empty()) return;
+    ensure_parent_dir(path);
+    latent::detail::write_file_atomic(path, j.str() + "\n");
+}
+
+// Creates f.out if missing; returns f.out + "/" + file.
+inline std::string out_path(const CommonFlags& f, const std::string& file) {
+    const std::string dir = f.out.empty() ? std::string(".") : f.out;
+    std::filesystem::create_directories(dir);
+    return dir + "/" + file;
+}
+
+// ---------------------------------------------------------------- PNG
+
+inline void write_png_gray(const std::string& path, int w, int h, const std::vector<std::uint8_t>& pixels) {
+    if (w <= 0 || h <= 0 || pixels.size() != static_cast<std::size_t>(w) * static_cast<std::size_t>(h))
+        throw latent::ConfigError("write_png_gray: expected " + std::to_string(w) + "x" + std::to_string(h) + " pixels, found " +
+                                  std::to_string(pixels.size()));
+    ensure_parent_dir(path);
+    if (!stbi_write_png(path.c_str(), w, h, 1, pixels.data(), w))
+        throw latent::FormatError("cannot write PNG '" + path + "'");
+}
+
+inline void write_png_rgb(const std::string& path, int w, int h, const std::vector<std::uint8_t>& rgb) {
+    if (w <= 0 || h <= 0 || rgb.size() != 3 * static_cast<std::size_t>(w) * static_cast<std::size_t>(h))
+        throw latent::ConfigError("write_png_rgb: expected 3x" + std::to_string(w) + "x" + std::to_string(h) + " bytes, found " +
+                                  std::to_string(rgb.size()));
+    ensure_parent_dir(path);
+    if (!stbi_write_png(path.c_str(), w, h, 3, rgb.data(), 3 * w))
+        throw latent::FormatError("cannot write PNG '" + path + "'");
+}
+
+inline std::uint8_t to_byte(double v) {
+    if (!(v > 0.0)) return 0;  // also NaN
+    if (v >= 1.0) return 255;
+    return static_cast<std::uint8_t>(v * 255.0 + 0.5);
+}
+
+// A grid of images: rows[r] holds n images as columns (values in [0,1],
+// channel-major shape {1,h,w} or {3,h,w}), drawn as row r of the grid. Cells
+// are separated by 2 px of dark grey; `scale` enlarges pixels (nearest).
+inline void write_image_grid(const std::string& path, const std::vector<latent::Matrix<float>>& rows, latent::Shape shape,
+                             int scale = 2) {
+    if (rows.empty()) throw latent::ConfigError("write_image_grid: expected at least one row, found none");
+    if (shape.c != 1 && shape.c != 3)
+        throw latent::ShapeError("write_image_grid: expected 1 or 3 channels, found shape " + shape.str());
+    if (scale < 1) throw latent::ConfigError("write_image_grid: expected scale >= 1, found " + std::to_string(scale));
+    const latent::Index n = rows[0].cols();
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        if (rows[r].rows() != shape.size())
+            throw latent::ShapeError("write_image_grid: row " + std::to_string(r) + ": expected " + std::to_string(shape.size()) +
+                                     " features for shape " + shape.str() + ", found " + std::to_string(rows[r].rows()));
+        if (rows[r].cols() != n)
+            throw latent::ShapeError("write_image_grid: row " + std::to_string(r) + ": expected " + std::to_string(n) +
+                                     " images like row 0, found " + std::to_string(rows[r].cols()));
+    }
+    if (n == 0) throw latent::ConfigError("write_image_grid: expected at least one image per row, found none");
+    const int pad = 2;
+    const int ch = static_cast<int>(shape.h) * scale, cw = static_cast<int>(shape.w) * scale;
+    const int W = static_cast<int>(n) * (cw + pad) + pad, H = static_cast<int>(rows.size()) * (ch + pad) + pad;
+    const int C = static_cast<int>(shape.c);
+    std::vector<std::uint8_t> px(static_cast<std::size_t>(W) * H * C, 48);
+    const latent::Index plane = shape.h * shape.w;
+    for (std::size_t r = 0; r < rows.size(); ++r)
+        for (latent::Index j = 0; j < n; ++j) {
+            const int x0 = pad + static_cast<int>(j) * (cw + pad), y0 = pad + static_cast<int>(r) * (ch + pad);
+            for (int y = 0; y < ch; ++y)
+                for (int x = 0; x < cw; ++x) {
+                    const latent::Index src = (y / scale) * shape.w + (x / scale);
+                    for (int c = 0; c < C; ++c)
+                        px[(static_cast<std::size_t>(y0 + y) * W + (x0 + x)) * C + c] =
+                            to_byte(rows[r](c * plane + src, j));
+                }
+        }
+    if (C == 1)
+        write_png_gray(path, W, H, px);
+    else
+        write_png_rgb(path, W, H, px);
+}
+
+using Rgb = std::array<std::uint8_t, 3>;
+
+// 10 distinct colours (tab10-like); i wraps around.
+inline Rgb palette(int i) {
+    static const Rgb colours[10] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},  {148, 103, 189},
+                                    {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+    const int k = ((i % 10) + 10) % 10;
+    return colours[k];
+}
+
+// An RGB raster with simple drawing primitives (used by Plot and Figure).
+class Canvas {
+public:
+    Canvas(int w, int h, Rgb bg = {255, 255, 255}) : w_(w), h_(h), px_(static_cast<std::size_t>(w) * h * 3) {
+        if (w <= 0 || h <= 0)
+            throw latent::ConfigError("Canvas: expected a positive size, found " + std::to_string(w) + "x" + std::to_string(h));
+        for (std::size_t i = 0; i < px_.size(); i += 3) {
+            px_[i] = bg[0];
+            px_[i + 1] = bg[1];
+            px_[i + 2] = bg[2];
+        }
+    }
+    int width() const { return w_; }
+    int height() const { return h_; }
+    void set(int x, int y, Rgb c) {
+        if (x < 0 || y < 0 || x >= w_ || y >= h_) return;
+        std::uint8_t* p = &px_[(static_cast<std::size_t>(y) * w_ + x) * 3];
+        p[0] = c[0];
+        p[1] = c[1];
+        p[2] = c[2];
+    }
+    void disk(double cx, double cy, double r, Rgb c) {
+        const int x0 = static_cast<int>(std::floor(cx - r)), x1 = static_cast<int>(std::ceil(cx + r));
+        const int y0 = static_cast<int>(std::floor(cy - r)), y1 = static_cast<int>(std::ceil(cy + r));
+        for (int y = y0; y <= y1; ++y)
+            for (int x = x0; x <= x1; ++x)
+                if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r + 0.25) set(x, y, c);
+    }
+    void rect(int x0, int y0, int x1, int y1, Rgb c) {  // filled, inclusive
+        for (int y = std::max(0, y0); y <= std::min(h_ - 1, y1); ++y)
+            for (int x = std::max(0, x0); x <= std::min(w_ - 1, x1); ++x) set(x, y, c);
+    }
+    void segment(double xa, double ya, double xb, double yb, Rgb c, int thickness = 1) {
+        const double len = std::max(std::fabs(xb - xa), std::fabs(yb - ya));
+        const int steps = std::max(1, static_cast<int>(std::ceil(len)));
+        for (int i = 0; i <= steps; ++i) {
+            const double t = static_cast<double>(i) / steps;
+            const double x = xa + t * (xb - xa), y = ya + t * (yb - ya);
+            if (thickness <= 1)
+                set(static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y)), c);
+            else
+                disk(x, y, thickness / 2.0, c);
+        }
+    }
+    void blit(const Canvas& src, int ox, int oy) {
+        for (int y = 0; y < src.h_; ++y)
+            for (int x = 0; x < src.w_; ++x) {
+                const std::uint8_t* p = &src.px_[(static_cast<std::size_t>(y) * src.w_ + x) * 3];
+                set(ox + x, oy + y, Rgb{p[0], p[1], p[2]});
+            }
+    }
+    void save(const std::string& path) const { write_png_rgb(path, w_, h_, px_); }
+    const std::vector<std::uint8_t>& pixels() const { return px_; }
+
+private:
+    int w_, h_;
+    std::vector<std::uint8_t> px_;
+};
+
+// Raster line and scatter plots, no text: the axes box is drawn, a dashed
+// zero line when 0 is in range, light grid lines at "nice" ticks, and an
+// optional legend of coloured swatches. Primitives are stored and drawn at
+// save()/render() time, so the automatic range covers everything added.
+class Plot {
+public:
+    Plot(int width, int height) : w_(width), h_(height) {
+        if (width < 32 || height < 32)
+            throw latent::ConfigError("Plot: expected at least 32x32, found " + std::to_string(width) + "x" + std::to_string(height));
+    }
+    void set_range(double x0, double x1, double y0, double y1) {
+        fixed_ = true;
+        x0_ = x0;
+        x1_ = x1;
+        y0_ = y0;
+        y1_ = y1;
+    }
+    void set_log_y(bool on = true) { log_y_ = on; }
+    void line(const std::vector<double>& x, const std::vector<double>& y, Rgb rgb, int thickness = 1) {
+        check_xy(x, y, "Plot::line");
+        items_.push_back(Item{Kind::line, x, y, {}, rgb, thickness});
+    }
+    // colour_index: palette(i); a negative index draws grey.
+    void scatter(const std::vector<double>& x, const std::vector<double>& y, const std::vector<int>& colour_index, int radius = 2) {
+        check_xy(x, y, "Plot::scatter");
+        if (!colour_index.empty() && colour_index.size() != x.size())
+            throw latent::ShapeError("Plot::scatter: expected " + std::to_string(x.size()) + " colour indices, found " +
+                                     std::to_string(colour_index.size()));
+        items_.push_back(Item{Kind::scatter, x, y, colour_index, {0, 0, 0}, radius});
+    }
+    void hline(double y, Rgb rgb) { items_.push_back(Item{Kind::hline, {}, {y}, {}, rgb, 1}); }
+    void vline(double x, Rgb rgb) { items_.push_back(Item{Kind::vline, {x}, {}, {}, rgb, 1}); }
+    // Legend swatches in the top-right corner (one per colour, top to bottom).
+    void legend(const std::vector<Rgb>& colours) { legend_ = colours; }
+
+    void save(const std::string& path) const { render().save(path); }
+
+    Canvas render() const {
+        Canvas cv(w_, h_);
+        double x0 = x0_, x1 = x1_, y0 = y0_, y1 = y1_;
+        if (!fixed_) auto_range(x0, x1, y0, y1);
+        if (log_y_) {
+            y0 = std::log10(std::max(y0, 1e-300));
+            y1 = std::log10(std::max(y1, 1e-300));
+        }
+        if (!(x1 > x0)) x1 = x0 + 1;
+        if (!(y1 > y0)) y1 = y0 + 1;
+        const int m = 6;  // margin
+        const double pw = w_ - 2 * m - 1, ph = h_ - 2 * m - 1;
+        auto X = [&](double x) { return m + (x - x0) / (x1 - x0) * pw; };
+        auto Y = [&](double y) {
+            const double v = log_y_ ? std::log10(std::max(y, 1e-300)) : y;
+            return m + (1.0 - (v - y0) / (y1 - y0)) * ph;
+        };
+        const Rgb grid{232, 232, 232}, axis{60, 60, 60};
+        for (double t : ticks(x0, x1)) cv.segment(X(t), m, X(t), m + ph, grid);
+        for (double t : ticks(y0, y1)) {
+            const double py = m + (1.0 - (t - y0) / (y1 - y0)) * ph;
+            cv.segment(m, py, m + pw, py, grid);
+        }
+        if (!log_y_ && y0 < 0 && y1 > 0) dashed(cv, m, Y(0.0), m + pw, Rgb{170, 170, 170});
+        for (const auto& it : items_) {
+            switch (it.kind) {
+                case Kind::line:
+                    for (std::size_t i = 1; i < it.x.size(); ++i)
+                        if (std::isfinite(it.y[i - 1]) && std::isfinite(it.y[i]))
+                            cv.segment(X(it.x[i - 1]), Y(it.y[i - 1]), X(it.x[i]), Y(it.y[i]), it.rgb, it.size);
+                    if (it.x.size() == 1 && std::isfinite(it.y[0])) cv.disk(X(it.x[0]), Y(it.y[0]), it.size + 1, it.rgb);
+                    break;
+                case Kind::scatter:
+                    for (std::size_t i = 0; i < it.x.size(); ++i) {
+                        if (!std::isfinite(it.x[i]) || !std::isfinite(it.y[i])) continue;
+                        const int ci = it.colour.empty() ? 0 : it.colour[i];
+                        cv.disk(X(it.x[i]), Y(it.y[i]), it.size, ci < 0 ? Rgb{150, 150, 150} : palette(ci));
+                    }
+                    break;
+                case Kind::hline: dashed(cv, m, Y(it.y[0]), m + pw, it.rgb); break;
+                case Kind::vline: cv.segment(X(it.x[0]), m, X(it.x[0]), m + ph, it.rgb); break;
+            }
+        }
+        // axes box (over the data, so clipped points do not hide it) and margins cleared
+        cv.rect(0, 0, w_ - 1, m - 1, Rgb{255, 255, 255});
+        cv.rect(0, h_ - m, w_ - 1, h_ - 1, Rgb{255, 255, 255});
+        cv.rect(0, 0, m - 1, h_ - 1, Rgb{255, 255, 255});
+        cv.rect(w_ - m, 0, w_ - 1, h_ - 1, Rgb{255, 255, 255});
+        cv.segment(m - 1, m - 1, m + pw + 1, m - 1, axis);
+        cv.segment(m - 1, m + ph + 1, m + pw + 1, m + ph + 1, axis);
+        cv.segment(m - 1, m - 1, m - 1, m + ph + 1, axis);
+        cv.segment(m + pw + 1, m - 1, m + pw + 1, m + ph + 1, axis);
+        for (std::size_t i = 0; i < legend_.size(); ++i) {
+            const int sx = static_cast<int>(m + pw) - 16, sy = m + 4 + static_cast<int>(i) * 12;
+            cv.rect(sx - 1, sy - 1, sx + 12, sy + 8, Rgb{255, 255, 255});
+            cv.rect(sx, sy, sx + 11, sy + 7, legend_[i]);
+        }
+        return cv;
+    }
+
+private:
+    enum class Kind { line, scatter, hline, vline };
+    struct Item {
+        Kind kind;
+        std::vector<double> x, y;
+        std::vector<int> colour;
+        Rgb rgb;
+        int size;
+    };
+    static void check_xy(const std::vector<double>& x, const std::vector<double>& y, const char* what) {
+        if (x.size() != y.size())
+            throw latent::ShapeError(std::string(what) + ": expected as many y as x values (" + std::to_string(x.size()) +
+                                     "), found " + std::to_string(y.size()));
+    }
+    static void dashed(Canvas& cv, double xa, double y, double xb, Rgb c) {
+        for (double x = xa; x <= xb; x += 1.0)
+            if ((static_cast<int>(x - xa) / 4) % 2 == 0) cv.set(static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y)), c);
+    }
+    // 3-7 round tick positions inside [a, b].
+    static std::vector<double> ticks(double a, double b) {
+        std::vector<double> t;
+        const double span = b - a;
+        if (!(span > 0) || !std::isfinite(span)) return t;
+        const double raw = span / 5.0, p = std::pow(10.0, std::floor(std::log10(raw)));
+        const double step = raw / p < 1.5 ? p : raw / p < 3.5 ? 2 * p : raw / p < 7.5 ? 5 * p : 10 * p;
+        for (double v = std::ceil(a / step) * step; v <= b + 1e-12 * span; v += step) t.push_back(v);
+        return t;
+    }
+    void auto_range(double& x0, double& x1, double& y0, double& y1) const {
+        const double inf = std::numeric_limits<double>::infinity();
+        x0 = y0 = inf;
+        x1 = y1 = -inf;
+        for (const auto& it : items_) {
+            for (double v : it.x)
+                if (std::isfinite(v)) x0 = std::min(x0, v), x1 = std::max(x1, v);
+            for (double v : it.y)
+                if (std::isfinite(v) && (!log_y_ || v > 0)) y0 = std::min(y0, v), y1 = std::max(y1, v);
+        }
+        if (!std::isfinite(x0)) x0 = 0, x1 = 1;
+        if (!std::isfinite(y0)) y0 = 0, y1 = 1;
+        if (x1 == x0) x0 -= 0.5, x1 += 0.5;
+        if (y1 == y0) y0 -= 0.5 * (std::fabs(y0) + (log_y_ ? 0 : 1)), y1 += 0.5 * (std::fabs(y1) + 1);
+        const double px = 0.03 * (x1 - x0);
+        x0 -= px;
+        x1 += px;
+        if (log_y_) {
+            y0 /= 1.15;
+            y1 *= 1.15;
+        } else {
+            const double py = 0.05 * (y1 - y0);
+            y0 -= py;
+            y1 += py;
+        }
+    }
+
+    int w_, h_;
+    bool fixed_ = false, log_y_ = false;
+    double x0_ = 0, x1_ = 1, y0_ = 0, y1_ = 1;
+    std::vector<Item> items_;
+    std::vector<Rgb> legend_;
+};
+
+// Several plots in one PNG: a grid of rows x cols panels of equal size.
+class Figure {
+public:
+    Figure(int rows, int cols, int panel_width, int panel_height)
+        : rows_(rows), cols_(cols), pw_(panel_width), ph_(panel_height) {
+        if (rows < 1 || cols < 1) throw latent::ConfigError("Figure: expected at least 1x1 panels");
+        panels_.reserve(static_cast<std::size_t>(rows * cols));
+        for (int i = 0; i < rows * cols; ++i) panels_.emplace_back(panel_width, panel_height);
+    }
+    Plot& panel(int row, int col) {
+        if (row < 0 || row >= rows_ || col < 0 || col >= cols_)
+            throw latent::ConfigError("Figure::panel: expected row < " + std::to_string(rows_) + " and col < " +
+                                      std::to_string(cols_) + ", found (" + std::to_string(row) + ", " + std::to_string(col) + ")");
+        return panels_[static_cast<std::size_t>(row * cols_ + col)];
+    }
+    void save(const std::string& path) const {
+        const int gap = 4;
+        Canvas cv(cols_ * pw_ + (cols_ - 1) * gap, rows_ * ph_ + (rows_ - 1) * gap, Rgb{210, 210, 210});
+        for (int r = 0; r < rows_; ++r)
+            for (int c = 0; c < cols_; ++c)
+                cv.blit(panels_[static_cast<std::size_t>(r * cols_ + c)].render(), c * (pw_ + gap), r * (ph_ + gap));
+        cv.save(path);
+    }
+
+private:
+    int rows_, cols_, pw_, ph_;
+    std::vector<Plot> panels_;
+};
+
+}  // namespace ex
