@@ -197,12 +197,23 @@ public:
             if (r.size() > w.size()) w.resize(r.size(), 0);
             for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
         }
+        // A column whose non-empty cells are all numbers is right-aligned, header included.
+        std::vector<bool> numeric(w.size(), true);
+        for (std::size_t i = 0; i < w.size(); ++i) {
+            bool any = false;
+            for (const auto& r : rows_)
+                if (i < r.size() && !r[i].empty()) {
+                    any = true;
+                    if (!looks_numeric(r[i])) numeric[i] = false;
+                }
+            numeric[i] = numeric[i] && any;
+        }
         auto line = [&](const std::vector<std::string>& cells, bool head) {
             for (std::size_t i = 0; i < w.size(); ++i) {
                 const std::string c = i < cells.size() ? cells[i] : std::string();
                 const std::string pad(w[i] - c.size(), ' ');
                 os << (i ? "  " : "");
-                if (!head && looks_numeric(c))
+                if (head ? numeric[i] : looks_numeric(c))
                     os << pad << c;
                 else if (i + 1 < w.size())
                     os << c << pad;
