@@ -40,12 +40,10 @@ public:
     // Fix the input shape and declare parameter slots. Called once by the
     // model before the flat buffer is bound.
     Shape build(Shape in) {
-        const Shape out = output_shape(in);
         input_shape_ = in;
-        output_shape_ = out;
-        on_build(in, out);
+        output_shape_ = build_shapes(in);
         built_ = true;
-        return out;
+        return output_shape_;
     }
     bool built() const { return built_; }
     Shape input_shape() const { return input_shape_; }
@@ -94,6 +92,15 @@ public:
     }
 
 protected:
+    // Computes the output shape and declares the slots. Containers override
+    // it to build their children in order: a child's shape may need an
+    // earlier sibling built first (a TiedDense reads its Dense's input size).
+    virtual Shape build_shapes(Shape in) {
+        const Shape out = output_shape(in);
+        on_build(in, out);
+        return out;
+    }
+
     virtual void on_build(Shape in, Shape out) {
         (void)in;
         (void)out;

@@ -91,13 +91,17 @@ public:
     }
 
 protected:
-    void on_build(Shape in, Shape) override {
+    // Builds the children in order, so a child may depend on an earlier one
+    // being built (a TiedDense decoder on the encoder's Dense).
+    Shape build_shapes(Shape in) override {
+        if (layers_.empty()) throw ShapeError("layer Sequential: expected at least one layer, found none");
         Shape s = in;
         for (std::size_t i = 0; i < layers_.size(); ++i) {
             child_output_shape(i, s);  // names the failing child
             s = layers_[i]->build(s);
         }
-        if (!layers_.empty()) layers_.front()->set_input_grad(this->input_grad_);
+        layers_.front()->set_input_grad(this->input_grad_);
+        return s;
     }
 
 private:

@@ -1,0 +1,65 @@
+// Helpers shared by latent's own tests (not part of the library).
+#pragma once
+
+#include <cmath>
+#include <string>
+
+#include "catch.hpp"
+
+#include <latent/testing/gradient_check.hpp>
+
+namespace latent_test {
+
+using MatD = latent::Matrix<double>;
+using VecD = latent::Vector<double>;
+
+// The bound every gradient check in latent's tests uses (LESSONS.md).
+constexpr double grad_bound = 1e-6;
+
+// Random matrix with entries in [lo, hi) but at least `gap` away from every
+// point in `kinks` (ReLU's 0, ...), so central differences never cross one.
+inline MatD random_away_from(latent::Index rows, latent::Index cols, latent::Rng& rng, double lo, double hi,
+                             double gap = 0.0, double kink = 0.0) {
+    MatD m(rows, cols);
+    for (latent::Index j = 0; j < cols; ++j)
+        for (latent::Index i = 0; i < rows; ++i) {
+            double v;
+            do v = rng.uniform(lo, hi);
+            while (std::abs(v - kink) < gap);
+            m(i, j) = v;
+        }
+    return m;
+}
+
+// Contains: true when `text` includes `part` (for error messages).
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace latent_test
+
+// Runs a gradient report through Catch with its details on failure.
+#define LATENT_CHECK_GRADIENT(report)                   \
+    do {                                                \
+        const auto& rep_ = (report);                    \
+        INFO(rep_.str());                               \
+        CHECK(rep_.checked > 0);                        \
+        CHECK(rep_.ok(latent_test::grad_bound));        \
+    } while (0)
+
+// Checks that `expr` throws exactly `Type` (or a subclass) with a message containing each of the parts.
+#define LATENT_CHECK_THROWS_WITH_ALL(expr, Type, ...)                                      \
+    do {                                                                                   \
+        bool thrown_ = false;                                                              \
+        try {                                                                              \
+            (void)(expr);                                                                  \
+        } catch (const Type& e_) {                                                         \
+            thrown_ = true;                                                                \
+            const std::string what_ = e_.what();                                           \
+            INFO("message: " << what_);                                                    \
+            for (const char* part_ : {__VA_ARGS__}) {                                      \
+                INFO("expected part: " << part_);                                          \
+                CHECK(latent_test::contains(what_, part_));                                \
+            }                                                                              \
+        }                                                                                  \
+        INFO("expected " #Type " from " #expr);                                            \
+        CHECK(thrown_);                                                                    \
+    } while (0)
