@@ -1,0 +1,91 @@
+# Packaging tests (label "packaging"), included by tests/CMakeLists.txt:
+#   packaging.install           cmake --install into a temp prefix (fixture)
+#   packaging.find_package      tests/consumer through find_package(latent CONFIG) on that prefix
+#   packaging.test_package      the Conan test_package/ project on that prefix (what CMakeDeps provides)
+#   packaging.pkg_config        test_package.cpp compiled with `pkg-config --cflags latent` on that prefix
+#   packaging.add_subdirectory  tests/consumer with add_subdirectory(<source tree>)
+#   packaging.fetchcontent      tests/consumer with FetchContent (FETCHCONTENT_SOURCE_DIR_LATENT)
+#   test_odr                    two translation units including latent.hpp, linked together
+# Each case works in its own directory under ${CMAKE_CURRENT_BINARY_DIR}/packaging,
+# so `ctest -j` is safe; the install prefix is shared through a fixture.
+
+set(_pkg_dir "${CMAKE_CURRENT_BINARY_DIR}/packaging")
+set(_pkg_prefix "${_pkg_dir}/prefix")
+set(_consumer_src "${CMAKE_CURRENT_SOURCE_DIR}/consumer")
+set(_build_type "${CMAKE_BUILD_TYPE}")
+if(NOT _build_type)
+  set(_build_type Release)
+endif()
+# Drive the consumer builds with the same generator and compiler as ours.
+set(_driver_args
+  "-DGENERATOR=${CMAKE_GENERATOR}"
+  "-DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}"
+  "-DCXX=${CMAKE_CXX_COMPILER}"
+  "-DBUILD_TYPE=${_build_type}")
+set(_eigen_opt "-DEigen3_DIR=${Eigen3_DIR}")
+
+function(latent_packaging_case name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "CHECK_NO_INSTALL;NEEDS_INSTALL" "SOURCE;EXE" "OPTIONS")
+  string(REPLACE ";" "|" _opts "${arg_OPTIONS}")
+  add_test(NAME packaging.${name}
+           COMMAND "${CMAKE_COMMAND}" ${_driver_args}
+                   "-DSOURCE=${arg_SOURCE}" "-DBINARY=${_pkg_dir}/${name}" "-DEXE=${arg_EXE}"
+                   "-DOPTIONS=${_opts}" "-DCHECK_NO_INSTALL=${arg_CHECK_NO_INSTALL}"
+                   -P "${_consumer_src}/build_and_run.cmake")
+  set_tests_properties(packaging.${name} PROPERTIES LABELS packaging TIMEOUT 600)
+  if(arg_NEEDS_INSTALL)
+    set_tests_properties(packaging.${name} PROPERTIES FIXTURES_REQUIRED latent_installed)
+  endif()
+endfunction()
+
+# --- through an installed tree ------------------------------------------------
+if(LATENT_INSTALL)
+  add_test(NAME packaging.install
+           COMMAND "${CMAKE_COMMAND}" "-DBUILD_DIR=${PROJECT_BINARY_DIR}" "-DSOURCE_DIR=${PROJECT_SOURCE_DIR}"
+                   "-DPREFIX=${_pkg_prefix}"
+                   "-DCONFIG=$<CONFIG>" -P "${_consumer_src}/install_tree.cmake")
+  set_tests_properties(packaging.install PROPERTIES LABELS packaging FIXTURES_SETUP latent_installed)
+
+  latent_packaging_case(find_package NEEDS_INSTALL
+    SOURCE "${_consumer_src}" EXE consumer
+    OPTIONS -DLATENT_CONSUMER_MODE=find_package "-DCMAKE_PREFIX_PATH=${_pkg_prefix}" ${_eigen_opt}
+            "-DLATENT_EXPECT_DIR=${_pkg_prefix}/share/cmake/latent"
+            "-DLATENT_EXPECT_VERSION=${PROJECT_VERSION}")
+  latent_packaging_case(test_package NEEDS_INSTALL
+    SOURCE "${PROJECT_SOURCE_DIR}/test_package" EXE test_package
+    OPTIONS "-DCMAKE_PREFIX_PATH=${_pkg_prefix}" ${_eigen_opt})
+
+  find_program(LATENT_PKG_CONFIG NAMES pkgconf pkg-config)
+  mark_as_advanced(LATENT_PKG_CONFIG)
+  add_test(NAME packaging.pkg_config
+           COMMAND "${CMAKE_COMMAND}" "-DPKG_CONFIG=${LATENT_PKG_CONFIG}" "-DPREFIX=${_pkg_prefix}"
+                   "-DCXX=${CMAKE_CXX_COMPILER}" "-DBINARY=${_pkg_dir}/pkg_config"
+                   "-DSOURCE=${PROJECT_SOURCE_DIR}/test_package/test_package.cpp"
+                   "-DVERSION=${PROJECT_VERSION}"
+                   -P "${_consumer_src}/pkg_config_build.cmake")
+  set_tests_properties(packaging.pkg_config PROPERTIES LABELS packaging FIXTURES_REQUIRED latent_installed
+                       TIMEOUT 600)
+  if(NOT LATENT_PKG_CONFIG)
+    set_tests_properties(packaging.pkg_config PROPERTIES DISABLED TRUE)  # shows as "Not Run (Disabled)"
+    message(STATUS "pkg-config not found: packaging.pkg_config is disabled (scripts/install_deps.sh installs it)")
+  endif()
+endif()
+
+# --- as a subproject ------------------------------------------------------------
+latent_packaging_case(add_subdirectory CHECK_NO_INSTALL
+  SOURCE "${_consumer_src}" EXE consumer
+  OPTIONS -DLATENT_CONSUMER_MODE=add_subdirectory "-DLATENT_SOURCE_DIR=${PROJECT_SOURCE_DIR}" ${_eigen_opt})
+latent_packaging_case(fetchcontent CHECK_NO_INSTALL
+  SOURCE "${_consumer_src}" EXE consumer
+  OPTIONS -DLATENT_CONSUMER_MODE=fetchcontent "-DFETCHCONTENT_SOURCE_DIR_LATENT=${PROJECT_SOURCE_DIR}"
+          -DFETCHCONTENT_FULLY_DISCONNECTED=ON -DLATENT_GIT_REPOSITORY=unused-the-source-dir-is-given
+          ${_eigen_opt})
+
+# --- ODR: a second translation unit including latent.hpp ------------------------
+# test_odr.cpp is picked up by the test_*.cpp glob; its partner is added here
+# (its name keeps it out of the glob). A non-inline function or variable
+# defined in a header then fails the link with a duplicate symbol.
+if(TARGET test_odr)
+  target_sources(test_odr PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/odr_second_tu.cpp")
+  set_tests_properties(test_odr PROPERTIES LABELS "test_odr;packaging")
+endif()
