@@ -39,8 +39,10 @@ public:
         if (grad) grad->resize(pred.rows(), pred.cols());
         elementwise(pred, target, elem_, grad);
         if (mask) {
-            elem_ *= mask->array();
-            if (grad) grad->array() *= mask->array();
+            // select, not multiply: an ignored entry may hold NaN (a missing value)
+            const auto ignored = mask->array() == S(0);
+            elem_ = ignored.select(S(0), elem_ * mask->array());
+            if (grad) grad->array() = ignored.select(S(0), grad->array() * mask->array());
         }
         const S count = denominator(pred, mask);
         if (grad) *grad /= count;
@@ -53,7 +55,7 @@ public:
         check(pred, target, mask);
         elem_.resize(pred.rows(), pred.cols());
         elementwise(pred, target, elem_, nullptr);
-        if (mask) elem_ *= mask->array();
+        if (mask) elem_ = (mask->array() == S(0)).select(S(0), elem_ * mask->array());
         Vector<S> out = elem_.colwise().sum().transpose();
         if (reduction_ == Reduction::mean) {
             for (Index j = 0; j < out.size(); ++j) {
