@@ -37,6 +37,13 @@
 #include "latent/train/trainable.hpp"
 #include "latent/train/trainer.hpp"
 
+#include "latent/data/batches.hpp"
+#include "latent/data/csv.hpp"
+#include "latent/data/idx.hpp"  // .gz support only when LATENT_HAS_ZLIB; compiles without zlib
+#include "latent/data/image_set.hpp"
+#include "latent/data/scaling.hpp"
+#include "latent/data/synthetic.hpp"
+
 #include "latent/io/binary.hpp"
 #include "latent/io/layer_factory.hpp"
 #include "latent/io/model_file.hpp"

@@ -135,6 +135,17 @@ public:
     }
 
     const std::string& path() const { return path_; }
+    // Bytes left in a plain file; -1 for gzip (unknown without decompressing).
+    long long remaining() {
+#ifdef LATENT_HAS_ZLIB
+        if (gz_) return -1;
+#endif
+        const auto here = file_.tellg();
+        file_.seekg(0, std::ios::end);
+        const auto end = file_.tellg();
+        file_.seekg(here);
+        return static_cast<long long>(end - here);
+    }
 
 private:
     std::string path_;
@@ -188,14 +199,36 @@ inline IdxRaw read_idx_raw(const std::string& path, Index limit) {
     r.header = read_idx_header(src);
     const Index total = r.header.count();
     r.count = (limit > 0 && limit < total) ? limit : total;
+    double declared = 1;  // in double: corrupted dims must not overflow
+    for (Index d : r.header.dims) declared *= static_cast<double>(d);
+    if (declared > 0x1p40)
+        throw FormatError("'" + path + "': implausible IDX dimensions (" + std::to_string(r.header.dims.size()) +
+                          " dims, over 2^40 bytes of data declared); corrupted header?");
     const std::size_t want = static_cast<std::size_t>(r.count) * static_cast<std::size_t>(r.header.item_size());
-    r.bytes.resize(want);
-    const std::size_t got = src.read(r.bytes.data(), want);
+    // A plain file shorter than declared fails before a large allocation.
+    const long long left = src.remaining();
+    std::size_t got = 0;
+    if (left >= 0 && static_cast<unsigned long long>(left) < want) {
+        got = static_cast<std::size_t>(left);
+    } else {
+        // gzip: grow in chunks, so a corrupted size cannot demand a huge buffer up front
+        const std::size_t chunk = left >= 0 ? want : std::size_t{1} << 26;
+        while (got < want) {
+            const std::size_t n = std::min(chunk, want - got);
+            r.bytes.resize(got + n);
+            const std::size_t k = src.read(r.bytes.data() + got, n);
+            got += k;
+            if (k < n) break;
+        }
+    }
     if (got < want) {
-        const std::size_t full = static_cast<std::size_t>(total) * static_cast<std::size_t>(r.header.item_size());
-        throw FormatError("'" + path + "': truncated IDX data: expected " + std::to_string(full) + " bytes after the header (" +
-                          std::to_string(total) + " items of " + std::to_string(r.header.item_size()) + "), found " +
-                          std::to_string(got) + (r.count < total ? " before the first " + std::to_string(r.count) + " items ended" : ""));
+        const std::string each = std::to_string(r.header.item_size()) + " bytes each";
+        if (r.count == total)
+            throw FormatError("'" + path + "': truncated IDX data: expected " + std::to_string(want) + " bytes after the header (" +
+                              std::to_string(total) + " items of " + each + "), found " + std::to_string(got));
+        throw FormatError("'" + path + "': truncated IDX data: expected " + std::to_string(want) + " bytes for the first " +
+                          std::to_string(r.count) + " of " + std::to_string(total) + " items (" + each + "), found " +
+                          std::to_string(got));
     }
     if (r.count == total) {
         unsigned char extra;

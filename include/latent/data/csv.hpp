@@ -1,0 +1,286 @@
+// CSV reading and writing for numeric tables.
+//
+// A table of R rows and F columns is returned as an F x R matrix: one row of
+// the file (one sample) per column, like every batch in latent. Empty cells
+// and the missing-value tokens in CsvOptions::missing read as NaN (for
+// imputation); any other cell that is not a number throws DataError naming
+// its line and column, and a row with a different number of fields throws
+// DataError too. Quoted fields ("a, b", "say ""hi""", embedded newlines)
+// are supported. Writing is atomic (temp file, then rename) and writes NaN as
+// an empty cell, so tables round-trip.
+#pragma once
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "latent/core/error.hpp"
+#include "latent/core/tensor.hpp"
+#include "latent/io/binary.hpp"
+
+namespace latent {
+
+enum class CsvHeader {
+    detect,   // a first row with any non-numeric, non-missing cell is a header
+    present,  // the first row is a header
+    absent    // every row is data; columns are named col0, col1, ...
+};
+
+struct CsvOptions {
+    char delimiter = ',';
+    CsvHeader header = CsvHeader::detect;
+    char quote = '"';
+    char comment = '\0';  // lines starting with this character are skipped ('\0': none)
+    std::vector<std::string> missing = {"NA", "N/A", "NaN", "nan", "null", "?"};  // besides the empty cell
+};
+
+template <class S>
+struct CsvTable {
+    std::vector<std::string> columns;  // F names
+    Matrix<S> data;                    // F x R: column r = row r of the file
+
+    Index rows() const { return data.cols(); }
+    Index features() const { return data.rows(); }
+    // Index of a named column (throws DataError naming the known columns).
+    Index column(const std::string& name) const {
+        for (std::size_t i = 0; i < columns.size(); ++i)
+            if (columns[i] == name) return static_cast<Index>(i);
+        std::string known;
+        for (std::size_t i = 0; i < columns.size(); ++i) known += (i ? ", " : "") + columns[i];
+        throw DataError("CSV: expected a column named '" + name + "', found only: " + known);
+    }
+};
+
+namespace detail {
+
+struct CsvRecord {
+    std::vector<std::string> fields;
+    std::vector<bool> quoted;
+    long line = 0;  // 1-based line where the record starts
+};
+
+inline std::string trim_ws(const std::string& s) {
+    std::size_t a = 0, b = s.size();
+    while (a < b && (s[a] == ' ' || s[a] == '\t')) ++a;
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t')) --b;
+    return s.substr(a, b - a);
+}
+
+// Splits text into records; blank lines and comment lines are skipped.
+inline std::vector<CsvRecord> split_csv(const std::string& text, const CsvOptions& o, const std::string& source) {
+    std::vector<CsvRecord> out;
+    std::size_t i = 0;
+    const std::size_t n = text.size();
+    long line = 1;
+    if (n >= 3 && static_cast<unsigned char>(text[0]) == 0xEF && static_cast<unsigned char>(text[1]) == 0xBB &&
+        static_cast<unsigned char>(text[2]) == 0xBF)
+        i = 3;  // UTF-8 byte order mark
+    while (i < n) {
+        // skip blank and comment lines
+        if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= n || text[i + 1] == '\n'))) {
+            i += text[i] == '\r' ? 2 : 1;
+            ++line;
+            continue;
+        }
+        if (o.comment != '\0' && text[i] == o.comment) {
+            while (i < n && text[i] != '\n') ++i;
+            if (i < n) ++i;
+            ++line;
+            continue;
+        }
+        CsvRecord rec;
+        rec.line = line;
+        std::string field;
+        bool quoted = false, in_quotes = false, after_quote = false;
+        for (;;) {
+            if (i >= n) {
+                if (in_quotes)
+                    throw DataError(source + ": line " + std::to_string(rec.line) + ": expected a closing quote, found end of file");
+                rec.fields.push_back(field);
+                rec.quoted.push_back(quoted);
+                break;
+            }
+            const char c = text[i];
+            if (in_quotes) {
+                if (c == o.quote) {
+                    if (i + 1 < n && text[i + 1] == o.quote) {
+                        field += c;
+                        i += 2;
+                    } else {
+                        in_quotes = false;
+                        after_quote = true;
+                        ++i;
+                    }
+                } else {
+                    if (c == '\n') ++line;
+                    field += c;
+                    ++i;
+                }
+                continue;
+            }
+            if (c == o.delimiter || c == '\n' || c == '\r') {
+                rec.fields.push_back(field);
+                rec.quoted.push_back(quoted);
+                field.clear();
+                quoted = after_quote = false;
+                if (c == o.delimiter) {
+                    ++i;
+                    continue;
+                }
+                i += (c == '\r' && i + 1 < n && text[i + 1] == '\n') ? 2 : 1;
+                ++line;
+                break;
+            }
+            if (c == o.quote && trim_ws(field).empty() && !quoted) {
+                field.clear();
+                quoted = in_quotes = true;
+                ++i;
+                continue;
+            }
+            if (after_quote && c != ' ' && c != '\t')
+                throw DataError(source + ": line " + std::to_string(line) + ", column " + std::to_string(rec.fields.size() + 1) +
+                                ": expected a delimiter after a closing quote, found '" + std::string(1, c) + "'");
+            if (!after_quote) field += c;
+            ++i;
+        }
+        out.push_back(std::move(rec));
+    }
+    return out;
+}
+
+inline bool is_missing_cell(const std::string& cell, const CsvOptions& o) {
+    if (cell.empty()) return true;
+    for (const auto& m : o.missing)
+        if (cell == m) return true;
+    return false;
+}
+
+// Parses a whole cell as a number; false when it is not one.
+inline bool parse_number(const std::string& cell, double& value) {
+    if (cell.empty()) return false;
+    const char* b = cell.c_str();
+    char* end = nullptr;
+    value = std::strtod(b, &end);
+    return end != b && *end == '\0';
+}
+
+}  // namespace detail
+
+// Parses CSV text; `source` names it in error messages.
+template <class S>
+CsvTable<S> parse_csv(const std::string& text, const CsvOptions& o = {}, const std::string& source = "CSV") {
+    if (o.delimiter == o.quote || o.delimiter == '\n' || o.delimiter == '\r')
+        throw ConfigError("CSV: expected a delimiter other than the quote character and newline");
+    const std::vector<detail::CsvRecord> recs = detail::split_csv(text, o, source);
+    if (recs.empty()) throw DataError(source + ": expected at least one row, found an empty file");
+
+    bool header = o.header == CsvHeader::present;
+    if (o.header == CsvHeader::detect) {
+        for (const auto& f : recs[0].fields) {
+            const std::string cell = detail::trim_ws(f);
+            double v;
+            if (!detail::is_missing_cell(cell, o) && !detail::parse_number(cell, v)) {
+                header = true;
+                break;
+            }
+        }
+    }
+    const std::size_t width = recs[0].fields.size();
+    CsvTable<S> t;
+    if (header) {
+        for (const auto& f : recs[0].fields) t.columns.push_back(detail::trim_ws(f));
+    } else {
+        for (std::size_t j = 0; j < width; ++j) t.columns.push_back("col" + std::to_string(j));
+    }
+    const std::size_t first = header ? 1 : 0;
+    const Index rows = static_cast<Index>(recs.size() - first);
+    if (rows == 0) throw DataError(source + ": expected at least one data row after the header, found none");
+    t.data.resize(static_cast<Index>(width), rows);
+    const S nan = std::numeric_limits<S>::quiet_NaN();
+    for (std::size_t r = first; r < recs.size(); ++r) {
+        const auto& rec = recs[r];
+        if (rec.fields.size() != width)
+            throw DataError(source + ": line " + std::to_string(rec.line) + ": expected " + std::to_string(width) + " fields (as in " +
+                            (header ? "the header" : "the first row") + " on line " + std::to_string(recs[0].line) + "), found " +
+                            std::to_string(rec.fields.size()));
+        const Index col = static_cast<Index>(r - first);
+        for (std::size_t j = 0; j < width; ++j) {
+            const std::string cell = detail::trim_ws(rec.fields[j]);
+            double v;
+            if (detail::is_missing_cell(cell, o)) {
+                t.data(static_cast<Index>(j), col) = nan;
+            } else if (detail::parse_number(cell, v)) {
+                t.data(static_cast<Index>(j), col) = static_cast<S>(v);
+            } else {
+                throw DataError(source + ": line " + std::to_string(rec.line) + ", column " + std::to_string(j + 1) + " ('" +
+                                t.columns[j] + "'): expected a number or an empty cell, found '" + cell + "'");
+            }
+        }
+    }
+    return t;
+}
+
+template <class S>
+CsvTable<S> read_csv(const std::string& path, const CsvOptions& o = {}) {
+    return parse_csv<S>(detail::read_file_bytes(path), o, "'" + path + "'");
+}
+
+struct CsvWriteOptions {
+    char delimiter = ',';
+    int precision = 0;  // significant digits; 0: enough to round-trip the scalar type (9 float, 17 double)
+};
+
+namespace detail {
+
+inline std::string csv_quote_if_needed(const std::string& s, char delim) {
+    if (s.find_first_of(std::string(1, delim) + "\"\r\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+}  // namespace detail
+
+// Formats data (F x R, one row of the file per column) as CSV text; NaN is
+// written as an empty cell. columns: F names for a header row (empty: none).
+template <class D>
+std::string format_csv(const Eigen::MatrixBase<D>& data, const std::vector<std::string>& columns = {}, const CsvWriteOptions& o = {}) {
+    using S = typename D::Scalar;
+    if (!columns.empty() && static_cast<Index>(columns.size()) != data.rows())
+        throw ShapeError("write_csv: expected " + std::to_string(data.rows()) + " column names (one per feature row), found " +
+                         std::to_string(columns.size()));
+    const int digits = o.precision > 0 ? o.precision : (sizeof(S) <= 4 ? 9 : 17);
+    std::string out;
+    for (std::size_t j = 0; j < columns.size(); ++j)
+        out += (j ? std::string(1, o.delimiter) : std::string()) + detail::csv_quote_if_needed(columns[j], o.delimiter);
+    if (!columns.empty()) out += '\n';
+    char buf[64];
+    for (Index r = 0; r < data.cols(); ++r) {
+        for (Index j = 0; j < data.rows(); ++j) {
+            if (j) out += o.delimiter;
+            const double v = static_cast<double>(data(j, r));
+            if (std::isnan(v)) continue;
+            std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+            out += buf;
+        }
+        out += '\n';
+    }
+    return out;
+}
+
+// Writes data (F x R) as CSV, atomically.
+template <class D>
+void write_csv(const std::string& path, const Eigen::MatrixBase<D>& data, const std::vector<std::string>& columns = {},
+               const CsvWriteOptions& o = {}) {
+    detail::write_file_atomic(path, format_csv(data, columns, o));
+}
+
+template <class S>
+void write_csv(const std::string& path, const CsvTable<S>& table, const CsvWriteOptions& o = {}) {
+    write_csv(path, table.data, table.columns, o);
+}
+
+}  // namespace latent
