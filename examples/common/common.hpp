@@ -483,6 +483,28 @@ public:
                 disk(x, y, thickness / 2.0, c);
         }
     }
+    // 5x7 bitmap text (digits, letters shown upper-case, . , - + : = % ( ) / _ and lower-case e, x),
+    // top-left at (x, y); each character advances 6*scale pixels.
+    void text(int x, int y, const std::string& s, Rgb c, int scale = 1) {
+        auto digit = [&](std::size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+        for (std::size_t k = 0; k < s.size(); ++k) {
+            // lower-case e and x keep their own glyphs only inside numbers (1.5e-3, 32x32)
+            char ch = s[k];
+            const bool after_digit = k > 0 && (digit(k - 1) || s[k - 1] == '.');
+            const bool in_number = (ch == 'e' && after_digit && (digit(k + 1) || (k + 1 < s.size() && (s[k + 1] == '-' || s[k + 1] == '+')))) ||
+                                   (ch == 'x' && after_digit);
+            if (ch >= 'a' && ch <= 'z' && !in_number) ch = static_cast<char>(ch - 'a' + 'A');
+            const std::uint8_t* rows = glyph(ch);
+            if (!rows) continue;
+            const int gx = x + static_cast<int>(k) * 6 * scale;
+            for (int r = 0; r < 7; ++r)
+                for (int b = 0; b < 5; ++b)
+                    if (rows[r] & (0x10 >> b)) rect(gx + b * scale, y + r * scale, gx + (b + 1) * scale - 1, y + (r + 1) * scale - 1, c);
+        }
+    }
+    static int text_width(const std::string& s, int scale = 1) { return s.empty() ? 0 : static_cast<int>(s.size()) * 6 * scale - scale; }
+    static constexpr int text_height(int scale = 1) { return 7 * scale; }
+
     void blit(const Canvas& src, int ox, int oy) {
         for (int y = 0; y < src.h_; ++y)
             for (int x = 0; x < src.w_; ++x) {
@@ -494,19 +516,48 @@ public:
     const std::vector<std::uint8_t>& pixels() const { return px_; }
 
 private:
+    struct Glyph {
+        char c;
+        std::uint8_t rows[7];  // bit 4 = leftmost column
+    };
+    static const std::uint8_t* glyph(char ch) {
+        static const Glyph glyphs[] = {
+            {'0', {0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e}}, {'1', {0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e}}, {'2', {0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f}},
+            {'3', {0x1e, 0x01, 0x01, 0x0e, 0x01, 0x01, 0x1e}}, {'4', {0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02}}, {'5', {0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e}},
+            {'6', {0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e}}, {'7', {0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}}, {'8', {0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e}},
+            {'9', {0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c}}, {'A', {0x0e, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11}}, {'B', {0x1e, 0x11, 0x11, 0x1e, 0x11, 0x11, 0x1e}},
+            {'C', {0x0e, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0e}}, {'D', {0x1e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1e}}, {'E', {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x1f}},
+            {'F', {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x10}}, {'G', {0x0e, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0f}}, {'H', {0x11, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11}},
+            {'I', {0x0e, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e}}, {'J', {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0c}}, {'K', {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11}},
+            {'L', {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1f}}, {'M', {0x11, 0x1b, 0x15, 0x15, 0x11, 0x11, 0x11}}, {'N', {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11}},
+            {'O', {0x0e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e}}, {'P', {0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10}}, {'Q', {0x0e, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0d}},
+            {'R', {0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11}}, {'S', {0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e}}, {'T', {0x1f, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}},
+            {'U', {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e}}, {'V', {0x11, 0x11, 0x11, 0x11, 0x11, 0x0a, 0x04}}, {'W', {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0a}},
+            {'X', {0x11, 0x11, 0x0a, 0x04, 0x0a, 0x11, 0x11}}, {'Y', {0x11, 0x11, 0x0a, 0x04, 0x04, 0x04, 0x04}}, {'Z', {0x1f, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1f}},
+            {'.', {0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x0c}}, {',', {0x00, 0x00, 0x00, 0x00, 0x0c, 0x04, 0x08}}, {'-', {0x00, 0x00, 0x00, 0x1f, 0x00, 0x00, 0x00}},
+            {'+', {0x00, 0x04, 0x04, 0x1f, 0x04, 0x04, 0x00}}, {':', {0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x0c, 0x00}}, {'=', {0x00, 0x00, 0x1f, 0x00, 0x1f, 0x00, 0x00}},
+            {'%', {0x19, 0x19, 0x02, 0x04, 0x08, 0x13, 0x13}}, {'(', {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02}}, {')', {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08}},
+            {'/', {0x01, 0x01, 0x02, 0x04, 0x08, 0x10, 0x10}}, {'_', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f}}, {'x', {0x00, 0x00, 0x11, 0x0a, 0x04, 0x0a, 0x11}},
+            {'e', {0x00, 0x00, 0x0e, 0x11, 0x1f, 0x10, 0x0e}},
+        };
+        for (const auto& g : glyphs)
+            if (g.c == ch) return g.rows;
+        return nullptr;  // space and unknown characters leave a gap
+    }
     int w_, h_;
     std::vector<std::uint8_t> px_;
 };
 
-// Raster line and scatter plots, no text: the axes box is drawn, a dashed
-// zero line when 0 is in range, light grid lines at "nice" ticks, and an
-// optional legend of coloured swatches. Primitives are stored and drawn at
-// save()/render() time, so the automatic range covers everything added.
+// Raster line and scatter plots. Drawn: the axes box, light grid lines at
+// "nice" ticks with their values (5x7 bitmap font), a dashed zero line when
+// 0 is in range, an optional title and a legend (swatches, with labels when
+// given). Primitives are stored and drawn at save()/render() time, so the
+// automatic range covers everything added.
 class Plot {
 public:
     Plot(int width, int height) : w_(width), h_(height) {
-        if (width < 32 || height < 32)
-            throw latent::ConfigError("Plot: expected at least 32x32, found " + std::to_string(width) + "x" + std::to_string(height));
+        if (width < 64 || height < 48)
+            throw latent::ConfigError("Plot: expected at least 64x48, found " + std::to_string(width) + "x" + std::to_string(height));
     }
     void set_range(double x0, double x1, double y0, double y1) {
         fixed_ = true;
@@ -516,6 +567,9 @@ public:
         y1_ = y1;
     }
     void set_log_y(bool on = true) { log_y_ = on; }
+    void title(const std::string& t) { title_ = t; }
+    // Tick values on the axes (on by default).
+    void show_ticks(bool on) { ticks_ = on; }
     void line(const std::vector<double>& x, const std::vector<double>& y, Rgb rgb, int thickness = 1) {
         check_xy(x, y, "Plot::line");
         items_.push_back(Item{Kind::line, x, y, {}, rgb, thickness});
@@ -531,7 +585,11 @@ public:
     void hline(double y, Rgb rgb) { items_.push_back(Item{Kind::hline, {}, {y}, {}, rgb, 1}); }
     void vline(double x, Rgb rgb) { items_.push_back(Item{Kind::vline, {x}, {}, {}, rgb, 1}); }
     // Legend swatches in the top-right corner (one per colour, top to bottom).
-    void legend(const std::vector<Rgb>& colours) { legend_ = colours; }
+    void legend(const std::vector<Rgb>& colours) {
+        for (const auto& c : colours) legend_.emplace_back(c, std::string());
+    }
+    // One legend entry: a swatch and its label.
+    void add_legend(Rgb colour, const std::string& label) { legend_.emplace_back(colour, label); }
 
     void save(const std::string& path) const { render().save(path); }
 
@@ -545,20 +603,31 @@ public:
         }
         if (!(x1 > x0)) x1 = x0 + 1;
         if (!(y1 > y0)) y1 = y0 + 1;
-        const int m = 6;  // margin
-        const double pw = w_ - 2 * m - 1, ph = h_ - 2 * m - 1;
-        auto X = [&](double x) { return m + (x - x0) / (x1 - x0) * pw; };
-        auto Y = [&](double y) {
-            const double v = log_y_ ? std::log10(std::max(y, 1e-300)) : y;
-            return m + (1.0 - (v - y0) / (y1 - y0)) * ph;
+        const std::vector<double> xt = ticks(x0, x1), yt = log_y_ ? log_ticks(y0, y1) : ticks(y0, y1);
+        auto y_label = [&](double t) {
+            if (!log_y_) return tick_label(t, step_of(yt));
+            char b[32];
+            std::snprintf(b, sizeof b, "%.3g", std::pow(10.0, t));
+            return std::string(b);
         };
-        const Rgb grid{232, 232, 232}, axis{60, 60, 60};
-        for (double t : ticks(x0, x1)) cv.segment(X(t), m, X(t), m + ph, grid);
-        for (double t : ticks(y0, y1)) {
-            const double py = m + (1.0 - (t - y0) / (y1 - y0)) * ph;
-            cv.segment(m, py, m + pw, py, grid);
+        // margins: left fits the widest y tick label, bottom the x tick labels, top the title
+        int ml = 6, mb = 6, mt = title_.empty() ? 6 : 14;
+        const int mr = 8;
+        if (ticks_) {
+            int widest = 0;
+            for (double t : yt) widest = std::max(widest, Canvas::text_width(y_label(t)));
+            ml = std::min(widest + 6, w_ / 3);
+            mb = 13;
         }
-        if (!log_y_ && y0 < 0 && y1 > 0) dashed(cv, m, Y(0.0), m + pw, Rgb{170, 170, 170});
+        const double pw = w_ - ml - mr - 1, ph = h_ - mt - mb - 1;
+        if (pw < 8 || ph < 8) throw latent::ConfigError("Plot: too small for its labels; use a larger size");
+        auto X = [&](double x) { return ml + (x - x0) / (x1 - x0) * pw; };
+        auto Yv = [&](double v) { return mt + (1.0 - (v - y0) / (y1 - y0)) * ph; };  // v in axis units
+        auto Y = [&](double y) { return Yv(log_y_ ? std::log10(std::max(y, 1e-300)) : y); };
+        const Rgb grid{232, 232, 232}, axis{60, 60, 60}, label{70, 70, 70};
+        for (double t : xt) cv.segment(X(t), mt, X(t), mt + ph, grid);
+        for (double t : yt) cv.segment(ml, Yv(t), ml + pw, Yv(t), grid);
+        if (!log_y_ && y0 < 0 && y1 > 0) dashed(cv, ml, Y(0.0), ml + pw, Rgb{170, 170, 170});
         for (const auto& it : items_) {
             switch (it.kind) {
                 case Kind::line:
@@ -574,23 +643,47 @@ public:
                         cv.disk(X(it.x[i]), Y(it.y[i]), it.size, ci < 0 ? Rgb{150, 150, 150} : palette(ci));
                     }
                     break;
-                case Kind::hline: dashed(cv, m, Y(it.y[0]), m + pw, it.rgb); break;
-                case Kind::vline: cv.segment(X(it.x[0]), m, X(it.x[0]), m + ph, it.rgb); break;
+                case Kind::hline: dashed(cv, ml, Y(it.y[0]), ml + pw, it.rgb); break;
+                case Kind::vline: cv.segment(X(it.x[0]), mt, X(it.x[0]), mt + ph, it.rgb); break;
             }
         }
-        // axes box (over the data, so clipped points do not hide it) and margins cleared
-        cv.rect(0, 0, w_ - 1, m - 1, Rgb{255, 255, 255});
-        cv.rect(0, h_ - m, w_ - 1, h_ - 1, Rgb{255, 255, 255});
-        cv.rect(0, 0, m - 1, h_ - 1, Rgb{255, 255, 255});
-        cv.rect(w_ - m, 0, w_ - 1, h_ - 1, Rgb{255, 255, 255});
-        cv.segment(m - 1, m - 1, m + pw + 1, m - 1, axis);
-        cv.segment(m - 1, m + ph + 1, m + pw + 1, m + ph + 1, axis);
-        cv.segment(m - 1, m - 1, m - 1, m + ph + 1, axis);
-        cv.segment(m + pw + 1, m - 1, m + pw + 1, m + ph + 1, axis);
+        // clear the margins (points outside the range are clipped), then the box
+        const Rgb white{255, 255, 255};
+        cv.rect(0, 0, w_ - 1, mt - 2, white);
+        cv.rect(0, mt + static_cast<int>(ph) + 2, w_ - 1, h_ - 1, white);
+        cv.rect(0, 0, ml - 2, h_ - 1, white);
+        cv.rect(ml + static_cast<int>(pw) + 2, 0, w_ - 1, h_ - 1, white);
+        cv.segment(ml - 1, mt - 1, ml + pw + 1, mt - 1, axis);
+        cv.segment(ml - 1, mt + ph + 1, ml + pw + 1, mt + ph + 1, axis);
+        cv.segment(ml - 1, mt - 1, ml - 1, mt + ph + 1, axis);
+        cv.segment(ml + pw + 1, mt - 1, ml + pw + 1, mt + ph + 1, axis);
+        if (ticks_) {
+            int last_top = -100;  // y labels from the bottom up, skipping ones that would overlap
+            for (double t : yt) {
+                const std::string s = y_label(t);
+                const int top = static_cast<int>(std::lround(Yv(t))) - 3;
+                if (last_top > -100 && last_top - top < 9) continue;
+                cv.text(ml - 3 - Canvas::text_width(s), std::clamp(top, 0, h_ - 7), s, label);
+                last_top = top;
+            }
+            int last_right = -100;
+            for (double t : xt) {
+                const std::string s = tick_label(t, step_of(xt));
+                const int left = std::clamp(static_cast<int>(std::lround(X(t))) - Canvas::text_width(s) / 2, 0,
+                                            w_ - Canvas::text_width(s));
+                if (left <= last_right + 4) continue;
+                cv.text(left, mt + static_cast<int>(ph) + 4, s, label);
+                last_right = left + Canvas::text_width(s);
+            }
+        }
+        if (!title_.empty()) cv.text(ml, 3, title_, Rgb{20, 20, 20});
         for (std::size_t i = 0; i < legend_.size(); ++i) {
-            const int sx = static_cast<int>(m + pw) - 16, sy = m + 4 + static_cast<int>(i) * 12;
-            cv.rect(sx - 1, sy - 1, sx + 12, sy + 8, Rgb{255, 255, 255});
-            cv.rect(sx, sy, sx + 11, sy + 7, legend_[i]);
+            const std::string& s = legend_[i].second;
+            const int tw = s.empty() ? 0 : Canvas::text_width(s) + 4;
+            const int sx = ml + static_cast<int>(pw) - 14 - tw, sy = mt + 4 + static_cast<int>(i) * 11;
+            cv.rect(sx - 2, sy - 2, sx + 12 + tw + 1, sy + 8, white);
+            cv.rect(sx, sy, sx + 9, sy + 6, legend_[i].first);
+            if (!s.empty()) cv.text(sx + 13, sy, s, Rgb{20, 20, 20});
         }
         return cv;
     }
@@ -620,8 +713,47 @@ private:
         if (!(span > 0) || !std::isfinite(span)) return t;
         const double raw = span / 5.0, p = std::pow(10.0, std::floor(std::log10(raw)));
         const double step = raw / p < 1.5 ? p : raw / p < 3.5 ? 2 * p : raw / p < 7.5 ? 5 * p : 10 * p;
-        for (double v = std::ceil(a / step) * step; v <= b + 1e-12 * span; v += step) t.push_back(v);
+        for (double v = std::ceil(a / step) * step; v <= b + 1e-12 * span; v += step) t.push_back(std::fabs(v) < 1e-9 * step ? 0.0 : v);
         return t;
+    }
+    // log10 positions of 1-2-5 (or, when that gives too many, 1) times powers of ten in [10^a, 10^b].
+    static std::vector<double> log_ticks(double a, double b) {
+        std::vector<double> t;
+        for (const std::vector<double>& mult : {std::vector<double>{1, 2, 5}, std::vector<double>{1}}) {
+            t.clear();
+            for (double k = std::floor(a); k <= std::ceil(b); k += 1)
+                for (double m : mult) {
+                    const double v = k + std::log10(m);
+                    if (v >= a && v <= b) t.push_back(v);
+                }
+            if (t.size() <= 8) break;
+        }
+        return t;
+    }
+    static double step_of(const std::vector<double>& t) { return t.size() > 1 ? t[1] - t[0] : 0.0; }
+    // Short label: enough decimals to tell ticks `step` apart; exponent form for very large/small values.
+    static std::string tick_label(double v, double step) {
+        char b[32];
+        const double a = std::fabs(v);
+        if (v == 0.0) return "0";
+        if (a >= 1e5 || a < 1e-3) {
+            std::snprintf(b, sizeof b, "%.1e", v);
+            std::string s = b;  // 1.0e-04 -> 1e-4
+            const auto e = s.find('e');
+            std::string mant = s.substr(0, e), ex = s.substr(e + 1);
+            if (mant.size() > 2 && mant.compare(mant.size() - 2, 2, ".0") == 0) mant.resize(mant.size() - 2);
+            const bool neg = ex[0] == '-';
+            ex = ex.substr(1);
+            while (ex.size() > 1 && ex[0] == '0') ex.erase(0, 1);
+            return mant + "e" + (neg ? "-" : "") + ex;
+        }
+        int decimals = 0;
+        if (step > 0) decimals = std::max(0, static_cast<int>(std::ceil(-std::log10(step) - 1e-9)));
+        else if (a < 1) decimals = 3;
+        else if (a < 10) decimals = 2;
+        else if (a < 100) decimals = 1;
+        std::snprintf(b, sizeof b, "%.*f", std::min(decimals, 6), v);
+        return b;
     }
     void auto_range(double& x0, double& x1, double& y0, double& y1) const {
         const double inf = std::numeric_limits<double>::infinity();
@@ -634,9 +766,14 @@ private:
                 if (std::isfinite(v) && (!log_y_ || v > 0)) y0 = std::min(y0, v), y1 = std::max(y1, v);
         }
         if (!std::isfinite(x0)) x0 = 0, x1 = 1;
-        if (!std::isfinite(y0)) y0 = 0, y1 = 1;
+        if (!std::isfinite(y0)) y0 = log_y_ ? 0.1 : 0, y1 = 1;
         if (x1 == x0) x0 -= 0.5, x1 += 0.5;
-        if (y1 == y0) y0 -= 0.5 * (std::fabs(y0) + (log_y_ ? 0 : 1)), y1 += 0.5 * (std::fabs(y1) + 1);
+        if (y1 == y0) {
+            if (log_y_)
+                y0 /= 2, y1 *= 2;
+            else
+                y0 -= 0.5 * (std::fabs(y0) + 1), y1 += 0.5 * (std::fabs(y1) + 1);
+        }
         const double px = 0.03 * (x1 - x0);
         x0 -= px;
         x1 += px;
@@ -651,10 +788,11 @@ private:
     }
 
     int w_, h_;
-    bool fixed_ = false, log_y_ = false;
+    bool fixed_ = false, log_y_ = false, ticks_ = true;
     double x0_ = 0, x1_ = 1, y0_ = 0, y1_ = 1;
+    std::string title_;
     std::vector<Item> items_;
-    std::vector<Rgb> legend_;
+    std::vector<std::pair<Rgb, std::string>> legend_;
 };
 
 // Several plots in one PNG: a grid of rows x cols panels of equal size.
