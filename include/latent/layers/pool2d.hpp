@@ -1,0 +1,286 @@
+// MaxPool2D and AvgPool2D over each channel of C*H*W x batch inputs.
+// Window k, stride s (default k), padding valid / same (Keras: output
+// ceil(H/s), padded positions never win a max nor count in an average) /
+// explicit p (PyTorch), and ceil_mode (PyTorch: a last, partial window is
+// kept when it starts inside the input or the leading padding).
+//   MaxPool2D: Y[c,o] = max over the window's input positions; ties go to the
+//              first position in row-major window order (as PyTorch), and
+//              the gradient flows to that position only.
+//   AvgPool2D: Y[c,o] = sum over the window's input positions / count, where
+//              count is the number of input positions in the window, or with
+//              count_include_pad the positions inside the padded input (PyTorch).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "latent/layers/im2col.hpp"
+
+namespace latent {
+
+struct PoolOptions {
+    Size2 stride{0};  // 0: the pool size
+    Padding padding = Padding::valid();
+    bool ceil_mode = false;
+    bool count_include_pad = false;  // AvgPool2D only
+
+    static PoolOptions same(Size2 stride = 0) {
+        PoolOptions o;
+        o.padding = Padding::same();
+        o.stride = stride;
+        return o;
+    }
+    static PoolOptions valid(Size2 stride = 0) {
+        PoolOptions o;
+        o.stride = stride;
+        return o;
+    }
+};
+
+namespace detail {
+
+// Per axis, the input range [begin, end) of each output position, and the
+// divisor span when padding counts.
+struct PoolAxis {
+    std::vector<Index> begin, end, padded_span;
+};
+
+struct PoolPlan {
+    Index channels = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+    PoolAxis ys, xs;
+};
+
+template <class S>
+class Pool2DBase : public Layer<S> {
+public:
+    using Mat = Matrix<S>;
+    using Layer<S>::output_shape;
+
+    Pool2DBase(std::string name, Size2 pool, PoolOptions o) : name_(std::move(name)), pool_(pool), opt_(o) {
+        if (opt_.stride == Size2(0)) opt_.stride = pool;
+        if (pool.h <= 0 || pool.w <= 0) throw ConfigError(type_name() + ": expected pool size > 0, found " + pool.str());
+        if (opt_.stride.h <= 0 || opt_.stride.w <= 0) throw ConfigError(type_name() + ": expected stride > 0, found " + opt_.stride.str());
+        if (opt_.padding.kind == Padding::Kind::explicit_amount &&
+            (opt_.padding.amount.h < 0 || opt_.padding.amount.w < 0 || 2 * opt_.padding.amount.h > pool.h ||
+             2 * opt_.padding.amount.w > pool.w))
+            throw ConfigError(type_name() + ": expected 0 <= padding <= pool/2 (as PyTorch), found padding " +
+                              opt_.padding.amount.str() + " for pool " + pool.str());
+    }
+
+    Size2 pool() const { return pool_; }
+    const PoolOptions& options() const { return opt_; }
+
+    Shape output_shape(Shape in) const override {
+        const PoolPlan p = plan(in);
+        return Shape{in.c, p.out_h, p.out_w};
+    }
+
+protected:
+    const std::string& type_name() const { return name_; }
+
+    PoolPlan plan(Shape in) const {
+        const std::string where = "layer " + type_name() + " (pool " + pool_.str() + ", stride " + opt_.stride.str() + ", padding " +
+                                  opt_.padding.str() + (opt_.ceil_mode ? ", ceil_mode" : "") + ")";
+        if (in.size() <= 0) throw ShapeError(where + ": expected a non-empty image input, found " + in.str());
+        PoolPlan p;
+        p.channels = in.c;
+        p.in_h = in.h;
+        p.in_w = in.w;
+        auto axis = [&](Index n, Index k, Index s, Index amount, const char* name, PoolAxis& ax) {
+            const AxisPlan a = plan_window_axis(n, k, s, opt_.padding, amount, opt_.ceil_mode, where, name, in);
+            const Index pad_after = opt_.padding.kind == Padding::Kind::same ? std::max<Index>((a.out - 1) * s + k - n, 0) - a.pad_before
+                                                                             : a.pad_before;
+            ax.begin.resize(static_cast<std::size_t>(a.out));
+            ax.end.resize(static_cast<std::size_t>(a.out));
+            ax.padded_span.resize(static_cast<std::size_t>(a.out));
+            for (Index o = 0; o < a.out; ++o) {
+                const Index start = o * s - a.pad_before;
+                const auto i = static_cast<std::size_t>(o);
+                ax.begin[i] = std::max<Index>(start, 0);
+                ax.end[i] = std::min(start + k, n);
+                ax.padded_span[i] = std::min(start + k, n + pad_after) - start;
+                if (ax.end[i] <= ax.begin[i])
+                    throw ShapeError(where + ": window " + std::to_string(o) + " along " + name + " covers no input position of " +
+                                     in.str());
+            }
+            return a.out;
+        };
+        p.out_h = axis(in.h, pool_.h, opt_.stride.h, opt_.padding.amount.h, "height", p.ys);
+        p.out_w = axis(in.w, pool_.w, opt_.stride.w, opt_.padding.amount.w, "width", p.xs);
+        return p;
+    }
+
+    void on_build(Shape in, Shape) override { plan_ = plan(in); }
+
+    void write_config(LayerConfig& c) const {
+        c.set("pool_h", pool_.h).set("pool_w", pool_.w).set("stride_h", opt_.stride.h).set("stride_w", opt_.stride.w);
+        c.set("padding", opt_.padding.name());
+        if (opt_.padding.kind == Padding::Kind::explicit_amount) c.set("pad_h", opt_.padding.amount.h).set("pad_w", opt_.padding.amount.w);
+        c.set("ceil_mode", opt_.ceil_mode);
+    }
+    static PoolOptions read_options(const LayerConfig& c) {
+        PoolOptions o;
+        o.stride = Size2(c.get_index("stride_h", 0), c.get_index("stride_w", 0));
+        const std::string pad = c.get_string("padding", "valid");
+        o.padding = pad == "explicit" ? Padding(c.get_index("pad_h"), c.get_index("pad_w")) : Padding::parse(pad);
+        o.ceil_mode = c.get_bool("ceil_mode", false);
+        o.count_include_pad = c.get_bool("count_include_pad", false);
+        return o;
+    }
+    static Size2 read_pool(const LayerConfig& c) { return Size2(c.get_index("pool_h"), c.get_index("pool_w")); }
+
+    std::string name_;
+    Size2 pool_;
+    PoolOptions opt_;
+    PoolPlan plan_;
+};
+
+}  // namespace detail
+
+template <class S>
+class MaxPool2D : public detail::Pool2DBase<S> {
+public:
+    using Mat = Matrix<S>;
+    using Base = detail::Pool2DBase<S>;
+
+    explicit MaxPool2D(Size2 pool, PoolOptions options = {}) : Base("MaxPool2D", pool, options) {}
+
+    std::string type() const override { return "MaxPool2D"; }
+
+    // Y[c,o] = X[c, argmax over window(o)]; the argmax is kept for backward.
+    const Mat& forward(const Mat& x, Mode) override {
+        this->check_input(x);
+        const detail::PoolPlan& p = this->plan_;
+        const Index in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w, planes = p.channels * x.cols();
+        y_.resize(p.channels * out_plane, x.cols());
+        argmax_.resize(static_cast<std::size_t>(planes * out_plane));
+        batch_ = x.cols();
+        const S* xd = x.data();
+        S* yd = y_.data();
+        for (Index q = 0; q < planes; ++q) {
+            const S* plane = xd + q * in_plane;
+            for (Index oy = 0; oy < p.out_h; ++oy) {
+                const auto iy = static_cast<std::size_t>(oy);
+                for (Index ox = 0; ox < p.out_w; ++ox) {
+                    const auto ix = static_cast<std::size_t>(ox);
+                    Index best_at = p.ys.begin[iy] * p.in_w + p.xs.begin[ix];
+                    S best = plane[best_at];
+                    for (Index yy = p.ys.begin[iy]; yy < p.ys.end[iy]; ++yy)
+                        for (Index xx = p.xs.begin[ix]; xx < p.xs.end[ix]; ++xx) {
+                            const S v = plane[yy * p.in_w + xx];
+                            if (v > best || (std::isnan(v) && !std::isnan(best))) {  // strict: the first maximum wins
+                                best = v;
+                                best_at = yy * p.in_w + xx;
+                            }
+                        }
+                    const Index o = q * out_plane + oy * p.out_w + ox;
+                    yd[o] = best;
+                    argmax_[static_cast<std::size_t>(o)] = static_cast<std::int32_t>(best_at);
+                }
+            }
+        }
+        return y_;
+    }
+
+    // dX[c, argmax(o)] += dY[c, o]
+    const Mat& backward(const Mat& dy) override {
+        const detail::PoolPlan& p = this->plan_;
+        const Index in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w, planes = p.channels * dy.cols();
+        this->check_grad(dy, batch_);
+        dx_.setZero(p.channels * in_plane, dy.cols());
+        const S* g = dy.data();
+        S* d = dx_.data();
+        for (Index q = 0; q < planes; ++q)
+            for (Index o = 0; o < out_plane; ++o) d[q * in_plane + argmax_[static_cast<std::size_t>(q * out_plane + o)]] += g[q * out_plane + o];
+        return dx_;
+    }
+
+    LayerConfig config() const override {
+        LayerConfig c("MaxPool2D");
+        this->write_config(c);
+        return c;
+    }
+    static LayerPtr<S> from_config(const LayerConfig& c) { return std::make_unique<MaxPool2D>(Base::read_pool(c), Base::read_options(c)); }
+
+private:
+    std::vector<std::int32_t> argmax_;
+    Index batch_ = 0;
+    Mat y_, dx_;
+};
+
+template <class S>
+class AvgPool2D : public detail::Pool2DBase<S> {
+public:
+    using Mat = Matrix<S>;
+    using Base = detail::Pool2DBase<S>;
+
+    explicit AvgPool2D(Size2 pool, PoolOptions options = {}) : Base("AvgPool2D", pool, options) {}
+
+    std::string type() const override { return "AvgPool2D"; }
+
+    // Y[c,o] = sum_{window(o)} X / count(o)
+    const Mat& forward(const Mat& x, Mode) override {
+        this->check_input(x);
+        const detail::PoolPlan& p = this->plan_;
+        const Index in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w, planes = p.channels * x.cols();
+        y_.resize(p.channels * out_plane, x.cols());
+        batch_ = x.cols();
+        const S* xd = x.data();
+        S* yd = y_.data();
+        for (Index q = 0; q < planes; ++q) {
+            const S* plane = xd + q * in_plane;
+            for (Index oy = 0; oy < p.out_h; ++oy)
+                for (Index ox = 0; ox < p.out_w; ++ox) {
+                    const auto iy = static_cast<std::size_t>(oy), ix = static_cast<std::size_t>(ox);
+                    S sum(0);
+                    for (Index yy = p.ys.begin[iy]; yy < p.ys.end[iy]; ++yy)
+                        for (Index xx = p.xs.begin[ix]; xx < p.xs.end[ix]; ++xx) sum += plane[yy * p.in_w + xx];
+                    yd[q * out_plane + oy * p.out_w + ox] = sum / divisor(iy, ix);
+                }
+        }
+        return y_;
+    }
+
+    // dX[c,i] += dY[c,o] / count(o) for every window o containing i
+    const Mat& backward(const Mat& dy) override {
+        this->check_grad(dy, batch_);
+        const detail::PoolPlan& p = this->plan_;
+        const Index in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w, planes = p.channels * dy.cols();
+        dx_.setZero(p.channels * in_plane, dy.cols());
+        const S* g = dy.data();
+        S* d = dx_.data();
+        for (Index q = 0; q < planes; ++q) {
+            S* plane = d + q * in_plane;
+            for (Index oy = 0; oy < p.out_h; ++oy)
+                for (Index ox = 0; ox < p.out_w; ++ox) {
+                    const auto iy = static_cast<std::size_t>(oy), ix = static_cast<std::size_t>(ox);
+                    const S v = g[q * out_plane + oy * p.out_w + ox] / divisor(iy, ix);
+                    for (Index yy = p.ys.begin[iy]; yy < p.ys.end[iy]; ++yy)
+                        for (Index xx = p.xs.begin[ix]; xx < p.xs.end[ix]; ++xx) plane[yy * p.in_w + xx] += v;
+                }
+        }
+        return dx_;
+    }
+
+    LayerConfig config() const override {
+        LayerConfig c("AvgPool2D");
+        this->write_config(c);
+        c.set("count_include_pad", this->opt_.count_include_pad);
+        return c;
+    }
+    static LayerPtr<S> from_config(const LayerConfig& c) { return std::make_unique<AvgPool2D>(Base::read_pool(c), Base::read_options(c)); }
+
+private:
+    S divisor(std::size_t iy, std::size_t ix) const {
+        const detail::PoolPlan& p = this->plan_;
+        if (this->opt_.count_include_pad) return static_cast<S>(p.ys.padded_span[iy] * p.xs.padded_span[ix]);
+        return static_cast<S>((p.ys.end[iy] - p.ys.begin[iy]) * (p.xs.end[ix] - p.xs.begin[ix]));
+    }
+
+    Index batch_ = 0;
+    Mat y_, dx_;
+};
+
+}  // namespace latent
