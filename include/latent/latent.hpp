@@ -15,10 +15,16 @@
 #include "latent/layers/dense.hpp"
 #include "latent/layers/dropout.hpp"
 #include "latent/layers/layer.hpp"
+#include "latent/layers/gru.hpp"
+#include "latent/layers/lstm.hpp"
+#include "latent/layers/recurrent.hpp"
+#include "latent/layers/sequence_layer.hpp"
+#include "latent/layers/sequence_layers.hpp"
 #include "latent/layers/tied_dense.hpp"
 
 #include "latent/losses/loss.hpp"
 #include "latent/losses/regularizers.hpp"
+#include "latent/losses/sequence_losses.hpp"
 
 #include "latent/optim/adam.hpp"
 #include "latent/optim/optimizer.hpp"
@@ -49,3 +55,10 @@
 #include "latent/io/model_file.hpp"
 
 #include "latent/metrics/ranking.hpp"
+
+#include "latent/apps/anomaly.hpp"
+#include "latent/apps/autorec.hpp"
+#include "latent/apps/classifier.hpp"
+#include "latent/apps/compression.hpp"
+#include "latent/apps/imputer.hpp"
+#include "latent/apps/latent_index.hpp"

@@ -12,8 +12,11 @@
 #include "latent/layers/conv_transpose2d.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/layers/dropout.hpp"
+#include "latent/layers/gru.hpp"
+#include "latent/layers/lstm.hpp"
 #include "latent/layers/pool2d.hpp"
 #include "latent/layers/reshape.hpp"
+#include "latent/layers/sequence_layers.hpp"
 #include "latent/layers/tied_dense.hpp"
 #include "latent/layers/upsample2d.hpp"
 #include "latent/losses/regularizers.hpp"
@@ -44,6 +47,14 @@ public:
         f.add_simple("Flatten", &Flatten<S>::from_config);
         f.add_simple("Reshape", &Reshape<S>::from_config);
         f.add_simple("BatchNorm", &BatchNorm<S>::from_config);
+        f.add_simple("LSTM", &LSTM<S>::from_config);
+        f.add_simple("GRU", &GRU<S>::from_config);
+        f.add_simple("RepeatVector", &RepeatVector<S>::from_config);
+        f.add("TimeDistributed", [](const LayerConfig& c, const LayerFactory& fac) -> LayerPtr<S> {
+            if (c.children.size() != 1)
+                throw FormatError("layer TimeDistributed: expected 1 wrapped layer, found " + std::to_string(c.children.size()));
+            return std::make_unique<TimeDistributed<S>>(fac.make(c.children[0]));
+        });
         f.add_simple("TiedDense", [](const LayerConfig& c) -> LayerPtr<S> {
             return std::make_unique<TiedDense<S>>(c.get_index("source"));
         });
