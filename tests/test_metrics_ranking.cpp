@@ -1,6 +1,7 @@
 #include "catch.hpp"
 
-#include <latent/latent.hpp>
+#include <latent/core/rng.hpp>
+#include <latent/metrics/ranking.hpp>
 
 using latent::Index;
 

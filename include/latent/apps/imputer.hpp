@@ -1,0 +1,286 @@
+// Imputer: fills missing values (NaN) with a denoising autoencoder trained
+// with random masking and a loss over observed entries only. Observed
+// entries are never changed.
+//
+//   latent::Imputer<float> imp(opts);
+//   imp.fit(x_train);                    // d x N, NaN = missing
+//   Matrix<float> done = imp.impute(x);  // same shape, NaNs filled
+//
+// Model input (each column):  [z ; m]   z = standardized value (0 where missing), m = 1 if observed
+// Model output:               z_hat (d)  -> value = mean + std * z_hat  (standardize = true)
+// Training: each batch hides a further random fraction `drop_rate` of the
+// observed entries from the input (z = 0, m = 0); the loss is the MSE over
+// the entries observed in the data (including the hidden ones), so the model
+// learns to predict entries it cannot see from those it can.
+//
+// Baselines for comparison: mean_impute (per-feature observed mean) and
+// knn_impute (mean of the k nearest complete reference columns, distance over
+// the observed features).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "latent/apps/latent_index.hpp"
+#include "latent/layers/activation.hpp"
+#include "latent/layers/dense.hpp"
+#include "latent/models/autoencoder.hpp"
+#include "latent/optim/adam.hpp"
+#include "latent/train/trainer.hpp"
+
+namespace latent {
+
+struct ImputerOptions {
+    std::vector<Index> hidden = {256, 64};  // encoder widths after the input; the decoder mirrors them, then d outputs
+    Act activation = Act::relu;             // hidden layers
+    Act output = Act::identity;             // on the d outputs (sigmoid suits data in [0, 1] with standardize = false)
+    bool standardize = true;                // z-score each feature with its observed mean and std
+    bool mask_indicator = true;             // feed the observation mask beside the values
+    double drop_rate = 0.25;                // extra fraction of observed entries hidden from the input per batch
+    long epochs = 30;
+    Index batch_size = 64;
+    double learning_rate = 1e-3;
+    double l2 = 0.0;                        // weight penalty (WeightPenalty::l2)
+    std::uint64_t seed = 0;                 // initialization, shuffling and masking
+    bool progress = true;
+};
+
+namespace detail {
+
+// Throws DataError on Inf, on empty data, and (when require_each_sample) on a
+// column with nothing observed. Returns the 0/1 observation mask.
+template <class S>
+Matrix<S> observation_mask(const Matrix<S>& x, const std::string& what, bool require_each_sample) {
+    if (x.size() == 0) throw DataError(what + ": expected data, found a " + shape_of(x) + " matrix");
+    Matrix<S> m(x.rows(), x.cols());
+    for (Index j = 0; j < x.cols(); ++j) {
+        Index seen = 0;
+        for (Index i = 0; i < x.rows(); ++i) {
+            const S v = x(i, j);
+            if (std::isinf(static_cast<double>(v)))
+                throw DataError(what + ": expected finite values or NaN (missing), found " + std::to_string(static_cast<double>(v)) +
+                                " at feature " + std::to_string(i) + ", sample " + std::to_string(j));
+            const bool observed = !std::isnan(static_cast<double>(v));
+            m(i, j) = observed ? S(1) : S(0);
+            seen += observed;
+        }
+        if (require_each_sample && seen == 0)
+            throw DataError(what + ": sample " + std::to_string(j) + " (column " + std::to_string(j) +
+                            ") has no observed value; expected at least one (drop the sample or fill it another way)");
+    }
+    return m;
+}
+
+}  // namespace detail
+
+// Per-feature mean over the observed entries (d); throws DataError for a
+// feature that is never observed.
+template <class S>
+Vector<S> observed_means(const Matrix<S>& x) {
+    const Matrix<S> m = detail::observation_mask(x, "observed_means", false);
+    Vector<S> out(x.rows());
+    for (Index i = 0; i < x.rows(); ++i) {
+        const S n = m.row(i).sum();
+        if (n == S(0))
+            throw DataError("observed_means: feature " + std::to_string(i) + " is missing in every sample; expected at least one value");
+        out(i) = (m.row(i).array() > S(0)).select(x.row(i).array(), S(0)).sum() / n;
+    }
+    return out;
+}
+
+// Missing entries of x (NaN) replaced by values(i) for feature i.
+template <class S>
+Matrix<S> mean_impute(const Matrix<S>& x, const Vector<S>& values) {
+    detail::check_dims(values, x.rows(), 1, "mean_impute values");
+    Matrix<S> out = x;
+    for (Index j = 0; j < x.cols(); ++j)
+        for (Index i = 0; i < x.rows(); ++i)
+            if (std::isnan(static_cast<double>(out(i, j)))) out(i, j) = values(i);
+    return out;
+}
+
+// Each column's missing entries replaced by the mean over its k nearest
+// columns of `reference` (complete, d x M), distance over the observed features:
+//   ||m .* (x - r)||^2 = sum m x^2 - 2 (m .* x)^T r + m^T (r .* r).
+template <class S>
+Matrix<S> knn_impute(const Matrix<S>& x, const Matrix<S>& reference, Index k, Index batch_size = 256) {
+    const std::string what = "knn_impute";
+    if (reference.rows() != x.rows())
+        throw ShapeError(what + ": expected reference columns with " + std::to_string(x.rows()) + " features, found " +
+                         std::to_string(reference.rows()));
+    if (k <= 0 || k > reference.cols())
+        throw ConfigError(what + ": expected 1 <= k <= " + std::to_string(reference.cols()) + " (reference size), found " + std::to_string(k));
+    detail::check_finite(reference, what + " reference");
+    const Matrix<S> mask = detail::observation_mask(x, what, true);
+    const Matrix<S> ref2 = reference.array().square().matrix();
+    Matrix<S> out = x;
+    Matrix<S> xm, d;
+    for (Index start = 0; start < x.cols(); start += batch_size) {
+        const Index b = std::min(batch_size, x.cols() - start);
+        const auto m = mask.middleCols(start, b);
+        xm = (m.array() > S(0)).select(x.middleCols(start, b).array(), S(0)).matrix();
+        d.noalias() = ref2.transpose() * m;                 // M x b: m^T (r .* r)
+        d.noalias() -= S(2) * (reference.transpose() * xm);  // -2 (m .* x)^T r
+        d.rowwise() += xm.array().square().matrix().colwise().sum();
+        std::vector<Index> order(static_cast<std::size_t>(reference.cols()));
+        for (Index j = 0; j < b; ++j) {
+            const Index col = start + j;
+            if (m.col(j).minCoeff() > S(0)) continue;  // nothing missing
+            for (std::size_t t = 0; t < order.size(); ++t) order[t] = static_cast<Index>(t);
+            std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                              [&](Index a, Index c) { return d(a, j) < d(c, j) || (d(a, j) == d(c, j) && a < c); });
+            Vector<S> fill = Vector<S>::Zero(x.rows());
+            for (Index t = 0; t < k; ++t) fill += reference.col(order[static_cast<std::size_t>(t)]);
+            fill /= static_cast<S>(k);
+            for (Index i = 0; i < x.rows(); ++i)
+                if (m(i, j) == S(0)) out(i, col) = fill(i);
+        }
+    }
+    return out;
+}
+
+template <class S>
+class Imputer {
+public:
+    using Mat = Matrix<S>;
+
+    explicit Imputer(ImputerOptions options = {}) : o_(std::move(options)) {
+        if (!(o_.drop_rate >= 0 && o_.drop_rate < 1))
+            throw ConfigError("Imputer: expected drop_rate in [0, 1), found " + std::to_string(o_.drop_rate));
+        for (Index h : o_.hidden)
+            if (h <= 0) throw ConfigError("Imputer: expected positive hidden sizes, found " + std::to_string(h));
+    }
+
+    const ImputerOptions& options() const { return o_; }
+    bool fitted() const { return model_ != nullptr; }
+    Index features() const { return mean_.size(); }
+    Autoencoder<S>& model() {
+        require_fitted("Imputer::model");
+        return *model_;
+    }
+
+    // Trains on x (d x N, NaN = missing). Every feature must be observed in
+    // some sample and every sample must have some observed feature.
+    History fit(const Mat& x) {
+        const Mat mask = detail::observation_mask(x, "Imputer::fit", true);
+        const Index d = x.rows();
+        mean_.setZero(d);
+        std_.setOnes(d);
+        for (Index i = 0; i < d; ++i) {
+            const S n = mask.row(i).sum();
+            if (n == S(0))
+                throw DataError("Imputer::fit: feature " + std::to_string(i) + " (row " + std::to_string(i) +
+                                ") is missing in every sample; expected at least one observed value");
+            if (!o_.standardize) continue;
+            const auto vals = (mask.row(i).array() > S(0)).select(x.row(i).array(), S(0));
+            const S mu = vals.sum() / n;
+            const S var = ((mask.row(i).array() > S(0)).select(x.row(i).array() - mu, S(0))).square().sum() / n;
+            mean_(i) = mu;
+            // a constant feature keeps std 1 so it never divides by ~0
+            std_(i) = std::sqrt(var) > S(1e-6) * std::max(S(1), std::abs(mu)) ? std::sqrt(var) : S(1);
+        }
+
+        Rng rng(o_.seed);
+        model_ = build_model(d, rng);
+        const Mat z = standardized(x, mask);
+        const Mat in = model_input(z, mask);
+        Adam<S> adam(o_.learning_rate);
+        FitOptions<S> fo;
+        fo.epochs = o_.epochs;
+        fo.batch_size = o_.batch_size;
+        fo.seed = o_.seed + 1;
+        fo.mask = &mask;
+        fo.progress = o_.progress;
+        fo.print_epochs = o_.progress;
+        const double rate = o_.drop_rate;
+        const bool indicator = o_.mask_indicator;
+        if (rate > 0)
+            fo.input_transform = [rate, indicator, d](Mat& xb, Rng& r) {
+                for (Index j = 0; j < xb.cols(); ++j)
+                    for (Index i = 0; i < d; ++i)
+                        if ((!indicator || xb(d + i, j) > S(0)) && r.bernoulli(rate)) {
+                            xb(i, j) = S(0);
+                            if (indicator) xb(d + i, j) = S(0);
+                        }
+            };
+        return latent::fit(*model_, adam, in, z, fo);
+    }
+
+    // x with every NaN replaced by the model's prediction; observed entries
+    // are copied unchanged. Every column must have an observed value.
+    Mat impute(const Mat& x) {
+        require_fitted("Imputer::impute");
+        if (x.rows() != features())
+            throw ShapeError("Imputer::impute: expected " + std::to_string(features()) + " features per column (as in fit), found " +
+                             std::to_string(x.rows()));
+        const Mat mask = detail::observation_mask(x, "Imputer::impute", true);
+        const Mat pred = reconstruct(standardized(x, mask), mask);
+        Mat out = x;
+        for (Index j = 0; j < x.cols(); ++j)
+            for (Index i = 0; i < x.rows(); ++i)
+                if (mask(i, j) == S(0)) out(i, j) = pred(i, j);
+        return out;
+    }
+
+    // The model's estimate of every entry (observed ones included), in data units.
+    Mat reconstruct_all(const Mat& x) {
+        require_fitted("Imputer::reconstruct_all");
+        detail::check_dims(x, features(), -1, "Imputer::reconstruct_all");
+        const Mat mask = detail::observation_mask(x, "Imputer::reconstruct_all", true);
+        return reconstruct(standardized(x, mask), mask);
+    }
+
+private:
+    std::unique_ptr<Autoencoder<S>> build_model(Index d, Rng& rng) const {
+        auto enc = std::make_unique<Sequential<S>>();
+        const WeightInit init = o_.activation == Act::relu ? WeightInit::he : WeightInit::glorot;
+        for (Index h : o_.hidden) {
+            enc->template add<Dense<S>>(h, true, init);
+            enc->template add<Activation<S>>(o_.activation);
+        }
+        auto dec = std::make_unique<Sequential<S>>();
+        for (std::size_t i = o_.hidden.size(); i-- > 1;) {
+            dec->template add<Dense<S>>(o_.hidden[i - 1], true, init);
+            dec->template add<Activation<S>>(o_.activation);
+        }
+        dec->template add<Dense<S>>(d);
+        if (o_.output != Act::identity) dec->template add<Activation<S>>(o_.output);
+        if (o_.hidden.empty()) enc->template add<Activation<S>>(Act::identity);  // a linear model: encoder is a no-op
+        auto ae = std::make_unique<Autoencoder<S>>(std::move(enc), std::move(dec));
+        ae->build(Shape{o_.mask_indicator ? 2 * d : d}, rng);
+        if (o_.l2 > 0) ae->set_weight_penalty(WeightPenalty<S>{0.0, o_.l2});
+        return ae;
+    }
+
+    // (x - mean) / std with missing entries 0.
+    Mat standardized(const Mat& x, const Mat& mask) const {
+        Mat z(x.rows(), x.cols());
+        for (Index j = 0; j < x.cols(); ++j)
+            for (Index i = 0; i < x.rows(); ++i) z(i, j) = mask(i, j) > S(0) ? (x(i, j) - mean_(i)) / std_(i) : S(0);
+        return z;
+    }
+    Mat model_input(const Mat& z, const Mat& mask) const {
+        if (!o_.mask_indicator) return z;
+        Mat in(2 * z.rows(), z.cols());
+        in.topRows(z.rows()) = z;
+        in.bottomRows(z.rows()) = mask;
+        return in;
+    }
+    Mat reconstruct(const Mat& z, const Mat& mask) {
+        Mat pred = model_->reconstruct(model_input(z, mask));
+        pred.array().colwise() *= std_.array();
+        pred.colwise() += mean_;
+        return pred;
+    }
+    void require_fitted(const char* what) const {
+        if (!model_) throw Error(std::string(what) + ": the imputer is not fitted; call fit first");
+    }
+
+    ImputerOptions o_;
+    Vector<S> mean_, std_;
+    std::unique_ptr<Autoencoder<S>> model_;
+};
+
+}  // namespace latent
