@@ -62,3 +62,4 @@
 #include "latent/apps/compression.hpp"
 #include "latent/apps/imputer.hpp"
 #include "latent/apps/latent_index.hpp"
+#include "latent/apps/pca.hpp"
