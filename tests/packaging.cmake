@@ -5,6 +5,10 @@
 #   packaging.pkg_config        test_package.cpp compiled with `pkg-config --cflags latent` on that prefix
 #   packaging.add_subdirectory  tests/consumer with add_subdirectory(<source tree>)
 #   packaging.fetchcontent      tests/consumer with FetchContent (FETCHCONTENT_SOURCE_DIR_LATENT)
+#   packaging.vcpkg_port        the overlay port's portfile.cmake, run with stand-ins for vcpkg's helpers (fixture)
+#   packaging.vcpkg_consumer    tests/consumer through find_package on what that port staged
+#   packaging.conan_recipe      conanfile.py's methods, run with stand-ins for the conan API (fixture)
+#   packaging.conan_test_package  test_package/ on what the recipe packaged, via a CMakeDeps-like config
 #   test_odr                    two translation units including latent.hpp, linked together
 # Each case works in its own directory under ${CMAKE_CURRENT_BINARY_DIR}/packaging,
 # so `ctest -j` is safe; the install prefix is shared through a fixture.
@@ -80,6 +84,36 @@ latent_packaging_case(fetchcontent CHECK_NO_INSTALL
   OPTIONS -DLATENT_CONSUMER_MODE=fetchcontent "-DFETCHCONTENT_SOURCE_DIR_LATENT=${PROJECT_SOURCE_DIR}"
           -DFETCHCONTENT_FULLY_DISCONNECTED=ON -DLATENT_GIT_REPOSITORY=unused-the-source-dir-is-given
           ${_eigen_opt})
+
+# --- the vcpkg overlay port, without the vcpkg client ----------------------------
+set(_vcpkg_work "${_pkg_dir}/vcpkg_port")
+add_test(NAME packaging.vcpkg_port
+         COMMAND "${CMAKE_COMMAND}" "-DPORT_DIR=${PROJECT_SOURCE_DIR}/packaging/vcpkg/ports/latent"
+                 "-DWORK_DIR=${_vcpkg_work}" ${_driver_args} "-DEIGEN3_DIR=${Eigen3_DIR}"
+                 -P "${_consumer_src}/vcpkg_port_emulation.cmake")
+set_tests_properties(packaging.vcpkg_port PROPERTIES LABELS packaging FIXTURES_SETUP latent_vcpkg_staged)
+latent_packaging_case(vcpkg_consumer
+  SOURCE "${_consumer_src}" EXE consumer
+  OPTIONS -DLATENT_CONSUMER_MODE=find_package "-DCMAKE_PREFIX_PATH=${_vcpkg_work}/packages" ${_eigen_opt}
+          "-DLATENT_EXPECT_DIR=${_vcpkg_work}/packages/share/latent"
+          "-DLATENT_EXPECT_VERSION=${PROJECT_VERSION}")
+set_tests_properties(packaging.vcpkg_consumer PROPERTIES FIXTURES_REQUIRED latent_vcpkg_staged)
+
+# --- the Conan recipe, without the Conan client ------------------------------------
+find_package(Python3 COMPONENTS Interpreter QUIET)
+set(_conan_work "${_pkg_dir}/conan")
+add_test(NAME packaging.conan_recipe
+         COMMAND "${Python3_EXECUTABLE}" "${_consumer_src}/conan_recipe_check.py"
+                 "${PROJECT_SOURCE_DIR}" "${_conan_work}" "${PROJECT_VERSION}")
+set_tests_properties(packaging.conan_recipe PROPERTIES LABELS packaging FIXTURES_SETUP latent_conan_staged)
+latent_packaging_case(conan_test_package
+  SOURCE "${PROJECT_SOURCE_DIR}/test_package" EXE test_package
+  OPTIONS "-DCMAKE_PREFIX_PATH=${_conan_work}/generators" ${_eigen_opt})
+set_tests_properties(packaging.conan_test_package PROPERTIES FIXTURES_REQUIRED latent_conan_staged)
+if(NOT Python3_Interpreter_FOUND)
+  set_tests_properties(packaging.conan_recipe packaging.conan_test_package PROPERTIES DISABLED TRUE)
+  message(STATUS "python3 not found: the Conan recipe checks are disabled")
+endif()
 
 # --- ODR: a second translation unit including latent.hpp ------------------------
 # test_odr.cpp is picked up by the test_*.cpp glob; its partner is added here
