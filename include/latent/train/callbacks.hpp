@@ -3,6 +3,7 @@
 // the progress bar and stop-on-NaN are built into fit().
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -54,9 +55,9 @@ public:
             best_epoch_ = log.epoch;
             wait_ = 0;
             if (restore_) best_values_ = ctl.params->values();
-        } else if (++wait_ > patience_) {
+        } else if (++wait_ >= std::max(patience_, 1L)) {  // Keras: stop after `patience` epochs without improvement
             ctl.stop = true;
-            ctl.stop_reason = "early stopping: no improvement for " + std::to_string(patience_) + " epochs after epoch " +
+            ctl.stop_reason = "early stopping: no improvement for " + std::to_string(wait_) + " epochs after epoch " +
                               std::to_string(best_epoch_);
         }
     }

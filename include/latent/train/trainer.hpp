@@ -67,6 +67,18 @@ double evaluate_batches(Trainable<S>& model, const Matrix<S>& x, const Matrix<S>
     return total / static_cast<double>(end - begin);
 }
 
+// Targets may hold NaN where a mask marks them unobserved (missing values).
+template <class S>
+void check_finite_observed(const Matrix<S>& y, const Matrix<S>* mask, const std::string& what) {
+    if (!mask) return check_finite(y, what);
+    for (Index j = 0; j < y.cols(); ++j)
+        for (Index i = 0; i < y.rows(); ++i)
+            if ((*mask)(i, j) != S(0) && !std::isfinite(static_cast<double>(y(i, j))))
+                throw DataError(what + ": expected finite values where the mask is non-zero, found " +
+                                std::to_string(static_cast<double>(y(i, j))) + " at row " + std::to_string(i) + ", column " +
+                                std::to_string(j));
+}
+
 inline std::string format_epoch_line(const EpochLog& e, long epochs) {
     char buf[256];
     int k = std::snprintf(buf, sizeof buf, "epoch %ld/%ld  loss %.6g", e.epoch, epochs, e.loss);
@@ -97,12 +109,17 @@ History fit(Trainable<S>& model, Optimizer<S>& optimizer, const Matrix<S>& x, co
     if (o.mask && (o.mask->rows() != y.rows() || o.mask->cols() != y.cols()))
         throw ShapeError("fit: expected mask " + detail::shape_of(y) + " like the targets, found " + detail::shape_of(*o.mask));
     detail::check_finite(x, "fit inputs");
-    detail::check_finite(y, "fit targets");
+    detail::check_finite_observed(y, o.mask, "fit targets");
     if (o.val_x) {
         const Mat& vy = o.val_y ? *o.val_y : *o.val_x;
         if (o.val_x->rows() != x.rows() || vy.rows() != y.rows() || vy.cols() != o.val_x->cols())
             throw ShapeError("fit: expected validation inputs " + std::to_string(x.rows()) + "xN and targets " +
                              std::to_string(y.rows()) + "xN, found " + detail::shape_of(*o.val_x) + " and " + detail::shape_of(vy));
+        if (o.val_mask && (o.val_mask->rows() != vy.rows() || o.val_mask->cols() != vy.cols()))
+            throw ShapeError("fit: expected validation mask " + detail::shape_of(vy) + " like the validation targets, found " +
+                             detail::shape_of(*o.val_mask));
+        detail::check_finite(*o.val_x, "fit validation inputs");
+        detail::check_finite_observed(vy, o.val_mask, "fit validation targets");
     }
 
     const Index n_val_split = o.val_x ? 0 : static_cast<Index>(std::floor(o.validation_split * static_cast<double>(x.cols())));
