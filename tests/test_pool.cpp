@@ -1,0 +1,212 @@
+// MaxPool2D, AvgPool2D, Upsample2D, Flatten and Reshape: PyTorch golden
+// values, Keras 'same' and ceil-mode shapes, deterministic max ties,
+// gradient checks, errors, configs.
+#include "conv_support.hpp"
+#include "golden/conv_golden_values.hpp"
+
+using conv_test::fill;
+using conv_test::MatD;
+using latent::AvgPool2D;
+using latent::Index;
+using latent::Interpolation;
+using latent::MaxPool2D;
+using latent::Padding;
+using latent::PoolOptions;
+using latent::Shape;
+using latent::Size2;
+using latent::Upsample2D;
+
+namespace {
+
+// Forward fill(.., 0.37, 0.1), backward fill(.., 0.7, 0.3), as the golden script.
+void check_golden(latent::Layer<double>& layer, Shape in, Index batch, Shape expected_out, const std::vector<double>& y,
+                  const std::vector<double>& dx) {
+    conv_test::Standalone s(layer, in);
+    REQUIRE(layer.output_shape() == expected_out);
+    const MatD x = fill(in.size(), batch, 0.37, 0.1);
+    const MatD& out = layer.forward(x, latent::Mode::train);
+    CHECK(conv_test::max_abs_diff(out, y) < 1e-12);
+    const MatD& d = layer.backward(fill(out.rows(), out.cols(), 0.7, 0.3));
+    CHECK(conv_test::max_abs_diff(d, dx) < 1e-12);
+}
+
+PoolOptions opts(Size2 stride, Padding pad, bool ceil_mode = false, bool include_pad = false) {
+    PoolOptions o;
+    o.stride = stride;
+    o.padding = pad;
+    o.ceil_mode = ceil_mode;
+    o.count_include_pad = include_pad;
+    return o;
+}
+
+// Inputs with distinct values (no ties) away from each other by >= 1e-3,
+// so central differences never move the argmax.
+MatD distinct_values(Index rows, Index cols, latent::Rng& rng) {
+    MatD x(rows, cols);
+    std::vector<Index> perm = rng.permutation(rows * cols);
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = 0.01 * static_cast<double>(perm[static_cast<std::size_t>(i)]) - 1.0;
+    return x;
+}
+
+}  // namespace
+
+TEST_CASE("MaxPool2D matches PyTorch: 2x2 ceil mode on odd sizes", "[pool][golden]") {
+    MaxPool2D<double> p(2, opts(2, Padding::valid(), true));
+    check_golden(p, Shape{2, 5, 7}, 2, Shape{2, 3, 4}, golden::maxpool_ceil_y, golden::maxpool_ceil_dx);
+}
+
+TEST_CASE("MaxPool2D matches PyTorch: 3x3, stride 2, padding 1", "[pool][golden]") {
+    MaxPool2D<double> p(3, opts(2, Padding(1)));
+    check_golden(p, Shape{2, 6, 5}, 1, Shape{2, 3, 3}, golden::maxpool_k3s2p1_y, golden::maxpool_k3s2p1_dx);
+}
+
+TEST_CASE("AvgPool2D matches PyTorch with and without counting the padding", "[pool][golden]") {
+    AvgPool2D<double> incl(3, opts(2, Padding(1), false, true));
+    check_golden(incl, Shape{2, 6, 5}, 1, Shape{2, 3, 3}, golden::avgpool_k3s2p1_incl_y, golden::avgpool_k3s2p1_incl_dx);
+    AvgPool2D<double> excl(3, opts(2, Padding(1), true, false));
+    check_golden(excl, Shape{2, 6, 5}, 1, Shape{2, 4, 3}, golden::avgpool_k3s2p1_excl_y, golden::avgpool_k3s2p1_excl_dx);
+}
+
+TEST_CASE("Upsample2D matches PyTorch: bilinear (half-pixel and align_corners) and nearest", "[pool][golden]") {
+    Upsample2D<double> b2(2, Interpolation::bilinear);
+    check_golden(b2, Shape{2, 3, 4}, 1, Shape{2, 6, 8}, golden::bilinear2_y, golden::bilinear2_dx);
+    Upsample2D<double> ac(Size2(2, 3), Interpolation::bilinear, true);
+    check_golden(ac, Shape{1, 3, 4}, 1, Shape{1, 6, 12}, golden::bilinear_ac_y, golden::bilinear_ac_dx);
+    Upsample2D<double> n3(3);
+    check_golden(n3, Shape{1, 2, 3}, 1, Shape{1, 6, 9}, golden::nearest3_y, golden::nearest3_dx);
+}
+
+TEST_CASE("pooling shapes: Keras 'same', ceil mode, and the 28 -> 14 -> 7 -> 4 chain", "[pool][shapes]") {
+    MaxPool2D<double> same(2, PoolOptions::same());
+    CHECK(same.output_shape(Shape{64, 28, 28}) == Shape(64, 14, 14));
+    CHECK(same.output_shape(Shape{32, 14, 14}) == Shape(32, 7, 7));
+    CHECK(same.output_shape(Shape{16, 7, 7}) == Shape(16, 4, 4));
+    MaxPool2D<double> floor_mode(2);
+    CHECK(floor_mode.output_shape(Shape{16, 7, 7}) == Shape(16, 3, 3));
+    MaxPool2D<double> ceil_mode(2, opts(2, Padding::valid(), true));
+    CHECK(ceil_mode.output_shape(Shape{16, 7, 7}) == Shape(16, 4, 4));
+    // PyTorch drops a last window that would start in the right padding: (5 + 2 - 2)/2 ceil = 3 (+1) -> 3
+    MaxPool2D<double> p(2, opts(2, Padding(1), true));
+    CHECK(p.output_shape(Shape{1, 5, 5}) == Shape(1, 3, 3));
+    // 'same' 3x3 stride 1 keeps the size
+    AvgPool2D<double> a(3, PoolOptions::same(1));
+    CHECK(a.output_shape(Shape{2, 9, 6}) == Shape(2, 9, 6));
+}
+
+TEST_CASE("MaxPool2D 'same' on 7x7 equals ceil mode (padded positions never win)", "[pool]") {
+    MaxPool2D<double> same(2, PoolOptions::same());
+    MaxPool2D<double> ceil(2, opts(2, Padding::valid(), true));
+    conv_test::Standalone s1(same, Shape{3, 7, 7}), s2(ceil, Shape{3, 7, 7});
+    MatD x(147, 2);
+    s1.rng.fill_uniform(x, -3.0, -1.0);  // all negative: a zero from padding would win if padding counted
+    CHECK((same.forward(x, latent::Mode::train) - ceil.forward(x, latent::Mode::train)).cwiseAbs().maxCoeff() == 0.0);
+    CHECK(same.forward(x, latent::Mode::train).maxCoeff() < -1.0 + 1e-12);
+}
+
+TEST_CASE("MaxPool2D ties: the first maximum in row-major window order wins, gradient to it alone", "[pool]") {
+    MaxPool2D<double> p(2);
+    conv_test::Standalone s(p, Shape{1, 2, 4});
+    p.set_input_grad(true);
+    // window 0 (cols 0-1): all equal -> position 0; window 1 (cols 2-3): tie between (0,3) and (1,2) -> (0,3) first
+    MatD x(8, 1);
+    x << 5, 5, 1, 7,   // row 0
+        5, 5, 7, 2;    // row 1
+    const MatD& y = p.forward(x, latent::Mode::train);
+    CHECK(y(0, 0) == 5);
+    CHECK(y(1, 0) == 7);
+    const MatD& dx = p.backward(MatD::Constant(2, 1, 1.0));
+    MatD expected(8, 1);
+    expected << 1, 0, 0, 1, 0, 0, 0, 0;
+    CHECK(dx == expected);
+    // repeated runs give the same result
+    CHECK(p.backward(MatD::Constant(2, 1, 1.0)) == expected);
+}
+
+TEST_CASE("pooling gradients over pool x stride x padding x ceil mode x odd sizes", "[pool][gradcheck]") {
+    int checked = 0;
+    for (Index k : {2, 3})
+        for (Index s : {1, 2, 3})
+            for (int pad_kind = 0; pad_kind < 3; ++pad_kind)
+                for (bool ceil_mode : {false, true})
+                    for (Shape in : {Shape{2, 7, 7}, Shape{1, 5, 8}}) {
+                        const Padding pad = pad_kind == 0 ? Padding::valid() : pad_kind == 1 ? Padding::same() : Padding(1);
+                        INFO("pool " << k << " stride " << s << " padding " << pad.str() << " ceil " << ceil_mode << " input " << in.str());
+                        MaxPool2D<double> mp(k, opts(s, pad, ceil_mode));
+                        conv_test::Standalone st(mp, in);
+                        const MatD x = distinct_values(in.size(), 2, st.rng);
+                        CONV_CHECK_GRADIENT(latent::testing::check_layer(mp, st.params, x, st.rng));
+                        for (bool include : {false, true}) {
+                            AvgPool2D<double> ap(k, opts(s, pad, ceil_mode, include));
+                            CONV_CHECK_GRADIENT(conv_test::gradcheck(ap, in, 2));
+                        }
+                        checked += 3;
+                    }
+    CHECK(checked >= 200);
+}
+
+TEST_CASE("MaxPool2D gradients with more than 100 inputs", "[pool][gradcheck]") {
+    MaxPool2D<double> mp(2, PoolOptions::same());
+    conv_test::Standalone st(mp, Shape{4, 7, 7});
+    const MatD x = distinct_values(196, 2, st.rng);
+    CONV_CHECK_GRADIENT(latent::testing::check_layer(mp, st.params, x, st.rng));
+}
+
+TEST_CASE("Upsample2D gradients: nearest and bilinear, odd sizes, rectangular factors", "[pool][gradcheck]") {
+    for (Size2 f : {Size2(2), Size2(3, 2), Size2(1, 3)})
+        for (Shape in : {Shape{2, 3, 5}, Shape{1, 7, 4}}) {
+            INFO("scale " << f.str() << " input " << in.str());
+            Upsample2D<double> n(f);
+            CONV_CHECK_GRADIENT(conv_test::gradcheck(n, in, 2));
+            Upsample2D<double> b(f, Interpolation::bilinear);
+            CONV_CHECK_GRADIENT(conv_test::gradcheck(b, in, 2));
+            Upsample2D<double> ac(f, Interpolation::bilinear, true);
+            CONV_CHECK_GRADIENT(conv_test::gradcheck(ac, in, 2));
+        }
+}
+
+TEST_CASE("Flatten and Reshape pass the data through and check sizes", "[pool][shapes]") {
+    latent::Flatten<double> f;
+    CHECK(f.output_shape(Shape{16, 4, 4}) == Shape(256));
+    latent::Reshape<double> r(Shape{4, -1, 4});
+    CHECK(r.output_shape(Shape{64}) == Shape(4, 4, 4));
+    conv_test::Standalone s(r, Shape{64});
+    MatD x(64, 3);
+    s.rng.fill_normal(x);
+    CHECK(&r.forward(x, latent::Mode::train) == &x);
+    CHECK_THROWS_AS(latent::Reshape<double>(Shape{4, 4, 4}).output_shape(Shape{63}), latent::ShapeError);
+    CHECK_THROWS_AS(latent::Reshape<double>(Shape{4, -1, 5}).output_shape(Shape{64}), latent::ShapeError);
+    CHECK_THROWS_AS(latent::Reshape<double>(Shape{-1, -1, 4}), latent::ConfigError);
+    try {
+        (void)latent::Reshape<double>(Shape{2, 3, 4}).output_shape(Shape{5, 5});
+        FAIL("expected ShapeError");
+    } catch (const latent::ShapeError& e) {
+        const std::string m = e.what();
+        CHECK(conv_test::contains(m, "Reshape"));
+        CHECK(conv_test::contains(m, "(2x3x4)"));
+        CHECK(conv_test::contains(m, "(5x5x1)"));
+    }
+}
+
+TEST_CASE("pooling errors and configs", "[pool][io]") {
+    CHECK_THROWS_AS(MaxPool2D<double>(0), latent::ConfigError);
+    CHECK_THROWS_AS(MaxPool2D<double>(2, opts(2, Padding(2))), latent::ConfigError);  // padding > pool/2
+    CHECK_THROWS_AS(Upsample2D<double>(Size2(0, 2)), latent::ConfigError);
+    try {
+        (void)MaxPool2D<double>(3).output_shape(Shape{8, 2, 5});
+        FAIL("expected ShapeError");
+    } catch (const latent::ShapeError& e) {
+        const std::string m = e.what();
+        CHECK(conv_test::contains(m, "MaxPool2D"));
+        CHECK(conv_test::contains(m, "(8x2x5)"));
+    }
+    const auto factory = latent::LayerFactory<double>::builtin();
+    MaxPool2D<double> mp(Size2(2, 3), opts(Size2(1, 2), Padding(1), true));
+    AvgPool2D<double> ap(3, opts(2, Padding::same(), false, true));
+    Upsample2D<double> up(Size2(2, 3), Interpolation::bilinear, true);
+    latent::Flatten<double> fl;
+    latent::Reshape<double> rs(Shape{2, -1, 3});
+    for (latent::Layer<double>* l : std::vector<latent::Layer<double>*>{&mp, &ap, &up, &fl, &rs}) {
+        const auto copy = factory.make(l->config());
+        CHECK(copy->config() == l->config());
+    }
+}
