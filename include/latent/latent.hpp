@@ -12,15 +12,22 @@
 #include "latent/core/threads.hpp"
 
 #include "latent/layers/activation.hpp"
+#include "latent/layers/batch_norm.hpp"
+#include "latent/layers/conv2d.hpp"
+#include "latent/layers/conv_transpose2d.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/layers/dropout.hpp"
+#include "latent/layers/im2col.hpp"
 #include "latent/layers/layer.hpp"
 #include "latent/layers/gru.hpp"
 #include "latent/layers/lstm.hpp"
+#include "latent/layers/pool2d.hpp"
 #include "latent/layers/recurrent.hpp"
+#include "latent/layers/reshape.hpp"
 #include "latent/layers/sequence_layer.hpp"
 #include "latent/layers/sequence_layers.hpp"
 #include "latent/layers/tied_dense.hpp"
+#include "latent/layers/upsample2d.hpp"
 
 #include "latent/losses/loss.hpp"
 #include "latent/losses/regularizers.hpp"
@@ -44,6 +51,7 @@
 #include "latent/train/trainer.hpp"
 
 #include "latent/data/batches.hpp"
+#include "latent/data/corruption.hpp"
 #include "latent/data/csv.hpp"
 #include "latent/data/idx.hpp"  // .gz support only when LATENT_HAS_ZLIB; compiles without zlib
 #include "latent/data/image_set.hpp"
@@ -54,6 +62,7 @@
 #include "latent/io/layer_factory.hpp"
 #include "latent/io/model_file.hpp"
 
+#include "latent/metrics/image_metrics.hpp"
 #include "latent/metrics/ranking.hpp"
 
 #include "latent/apps/anomaly.hpp"
