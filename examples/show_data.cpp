@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
         long n = 0;
         for (std::size_t j = 0; j < data.train_y.size(); ++j)
             if (data.train_y[j] == c) sum += data.train_x.col(static_cast<latent::Index>(j)).mean(), ++n;
-        const double mean = n ? sum / n : 0.0;
+        const double mean = n ? sum / static_cast<double>(n) : 0.0;
         const auto& name = data.class_names[static_cast<std::size_t>(c)];
         table.row({std::to_string(c), name, std::to_string(train_count[static_cast<std::size_t>(c)]),
                    std::to_string(test_count[static_cast<std::size_t>(c)]), ex::num(mean)});

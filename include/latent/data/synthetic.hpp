@@ -115,8 +115,8 @@ void draw_shape(int cls, Rng& rng, const ShapesOptions& o, S* out) {
     p.a *= scale;
     p.b *= scale;
     p.c *= scale;
-    const double cx = (o.width - 1) / 2.0 + rng.uniform(-o.shift, o.shift) * scale;
-    const double cy = (o.height - 1) / 2.0 + rng.uniform(-o.shift, o.shift) * scale;
+    const double cx = static_cast<double>(o.width - 1) / 2.0 + rng.uniform(-o.shift, o.shift) * scale;
+    const double cy = static_cast<double>(o.height - 1) / 2.0 + rng.uniform(-o.shift, o.shift) * scale;
     const double intensity = rng.uniform(o.min_intensity, 1.0);
     const double cs = std::cos(angle), sn = std::sin(angle);
     // 3x3 supersampling gives soft edges.
