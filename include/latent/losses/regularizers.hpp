@@ -100,10 +100,10 @@ public:
     // dx_ij = dy_ij + beta/B (-rho/rho_hat_j + (1-rho)/(1-rho_hat_j))
     const Mat& backward(const Mat& dy) override {
         const S r = static_cast<S>(rho_);
-        const Vector<S> g = (static_cast<S>(beta_) / static_cast<S>(batch_)) *
-                            (-r / rho_hat_.array() + (S(1) - r) / (S(1) - rho_hat_.array())).matrix();
+        g_ = (static_cast<S>(beta_) / static_cast<S>(batch_)) *
+             (-r / rho_hat_.array() + (S(1) - r) / (S(1) - rho_hat_.array())).matrix();
         dx_ = dy;
-        dx_.colwise() += g;
+        dx_.colwise() += g_;
         return dx_;
     }
     S penalty() const override { return penalty_; }
@@ -118,7 +118,7 @@ private:
     double rho_, beta_;
     S penalty_ = 0;
     Index batch_ = 1;
-    Vector<S> rho_hat_;
+    Vector<S> rho_hat_, g_;
     Mat dx_;
 };
 
