@@ -93,6 +93,20 @@ private:
     std::chrono::steady_clock::time_point start_;
 };
 
+// Runs body() and turns a latent::Error (or any std::exception) into a
+// one-line message on stderr and exit code 1:  int main(...) { ... return ex::run([&] { ...; return 0; }); }
+template <class F>
+int run(F&& body) {
+    try {
+        return body();
+    } catch (const latent::Error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+    }
+    return 1;
+}
+
 // ---------------------------------------------------------------- data
 
 struct ImageData {
@@ -110,10 +124,19 @@ inline constexpr latent::Index synthetic_train_default = 12000;
 inline constexpr latent::Index synthetic_test_default = 2000;
 
 // Fashion-MNIST from f.data, else the synthetic shapes with a notice on stderr.
+// Found but gzip-compressed in a build without zlib also falls back, with the reason.
 inline ImageData load_image_data(const CommonFlags& f) {
     ImageData d;
     d.classes = 10;
-    if (latent::fashion_mnist_available(f.data)) {
+    std::string why = "Fashion-MNIST not found at " + f.data;
+    bool found = latent::fashion_mnist_available(f.data);
+    if (found && !latent::has_zlib() &&
+        latent::detail::looks_gzipped(latent::find_idx_file(f.data, "train-images-idx3-ubyte"))) {
+        found = false;
+        why = "Fashion-MNIST at " + f.data + " is gzip-compressed and this build has no zlib";
+        std::cerr << "note: " << why << " (gunzip -k the files into a directory and pass --data DIR, or build with zlib).\n";
+    }
+    if (found) {
         auto train = latent::load_fashion_mnist<float>(f.data, latent::Split::train, f.train_limit);
         auto test = latent::load_fashion_mnist<float>(f.data, latent::Split::test, f.test_limit);
         d.train_x = std::move(train.x);
@@ -125,9 +148,10 @@ inline ImageData load_image_data(const CommonFlags& f) {
         d.source = "Fashion-MNIST (" + f.data + ")";
         d.class_names = latent::fashion_mnist_class_names();
     } else {
-        std::cerr << "note: Fashion-MNIST not found at " << f.data
-                  << " (Debian: apt-get install dataset-fashion-mnist, or pass --data DIR);\n"
-                  << "      using the built-in synthetic shapes instead (10 classes, 28x28).\n";
+        if (!latent::fashion_mnist_available(f.data))
+            std::cerr << "note: Fashion-MNIST not found at " << f.data
+                      << " (Debian: apt-get install dataset-fashion-mnist, or pass --data DIR);\n";
+        std::cerr << "      using the built-in synthetic shapes instead (10 classes, 28x28).\n";
         const latent::Index n_train = f.train_limit > 0 ? f.train_limit : synthetic_train_default;
         const latent::Index n_test = f.test_limit > 0 ? f.test_limit : synthetic_test_default;
         latent::Rng rng(f.seed ^ 0x5eedda7aULL);
@@ -139,7 +163,7 @@ inline ImageData load_image_data(const CommonFlags& f) {
         d.test_y = std::move(test.labels);
         d.shape = train.shape;
         d.real = false;
-        d.source = "synthetic shapes (Fashion-MNIST not found at " + f.data + ")";
+        d.source = "synthetic shapes (" + why + ")";
         d.class_names = latent::shape_class_names();
     }
     return d;
