@@ -17,6 +17,7 @@
 #include "latent/layers/conv_transpose2d.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/layers/dropout.hpp"
+#include "latent/layers/gaussian_sampler.hpp"
 #include "latent/layers/im2col.hpp"
 #include "latent/layers/layer.hpp"
 #include "latent/layers/gru.hpp"
@@ -29,6 +30,8 @@
 #include "latent/layers/tied_dense.hpp"
 #include "latent/layers/upsample2d.hpp"
 
+#include "latent/losses/kl.hpp"
+#include "latent/losses/likelihood.hpp"
 #include "latent/losses/loss.hpp"
 #include "latent/losses/regularizers.hpp"
 #include "latent/losses/sequence_losses.hpp"
@@ -43,6 +46,7 @@
 #include "latent/models/dense_autoencoder.hpp"
 #include "latent/models/network.hpp"
 #include "latent/models/sequential.hpp"
+#include "latent/models/variational.hpp"
 
 #include "latent/train/callbacks.hpp"
 #include "latent/train/history.hpp"

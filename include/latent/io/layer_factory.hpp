@@ -12,6 +12,7 @@
 #include "latent/layers/conv_transpose2d.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/layers/dropout.hpp"
+#include "latent/layers/gaussian_sampler.hpp"
 #include "latent/layers/gru.hpp"
 #include "latent/layers/lstm.hpp"
 #include "latent/layers/pool2d.hpp"
@@ -46,6 +47,19 @@ public:
         f.add_simple("Upsample2D", &Upsample2D<S>::from_config);
         f.add_simple("Flatten", &Flatten<S>::from_config);
         f.add_simple("Reshape", &Reshape<S>::from_config);
+        f.add_simple("GaussianSampler", &GaussianSampler<S>::from_config);
+        // A saved VariationalAutoencoder loads as the network encoder ->
+        // GaussianSampler -> decoder (infer mode: decodes the posterior mean).
+        f.add("VariationalAutoencoder", [](const LayerConfig& c, const LayerFactory& fac) -> LayerPtr<S> {
+            if (c.children.size() != 2)
+                throw FormatError("VariationalAutoencoder: expected 2 children (encoder, decoder), found " +
+                                  std::to_string(c.children.size()));
+            auto seq = std::make_unique<Sequential<S>>();
+            seq->add(fac.make(c.children[0]), "encoder")
+                .add(std::make_unique<GaussianSampler<S>>(), "sampler")
+                .add(fac.make(c.children[1]), "decoder");
+            return seq;
+        });
         f.add_simple("BatchNorm", &BatchNorm<S>::from_config);
         f.add_simple("LSTM", &LSTM<S>::from_config);
         f.add_simple("GRU", &GRU<S>::from_config);

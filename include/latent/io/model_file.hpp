@@ -4,7 +4,7 @@
 //   4  format version (1)
 //   8  total file size in bytes
 //   1  scalar: 4 = float32, 8 = float64
-//   str kind ("Autoencoder" or "Layer")
+//   str kind ("Autoencoder", "VariationalAutoencoder" or "Layer")
 //   3x i64 input shape (c, h, w)
 //   architecture: LayerConfig tree (str type, u32 n, n x (str key, str value), u32 m, m children)
 //   u32 parameter count, then per parameter: str name, i64 rows, i64 cols
@@ -19,6 +19,7 @@
 #include "latent/io/binary.hpp"
 #include "latent/io/layer_factory.hpp"
 #include "latent/models/autoencoder.hpp"
+#include "latent/models/variational.hpp"
 
 namespace latent {
 
@@ -241,6 +242,68 @@ void load_weights(Autoencoder<S>& ae, const std::string& path) {
     Vector<S> values;
     detail::read_values<S>(data, h, ae.params().slots(), values, path);
     ae.params().values() = values;  // only now, after every check passed
+}
+
+// Save a built VAE: architecture (type "VariationalAutoencoder": likelihood,
+// beta, warm-up and free bits, children encoder and decoder) and parameters.
+template <class S>
+void save(VariationalAutoencoder<S>& vae, const std::string& path) {
+    if (!vae.built()) throw Error("save: expected a built variational autoencoder, found one not yet built");
+    detail::write_file_atomic(path, detail::encode_model<S>("VariationalAutoencoder", vae.input_shape(), vae.config(),
+                                                            detail::slots_of(vae.network().root())));
+}
+
+namespace detail {
+
+template <class S>
+VariationalAutoencoder<S> vae_from_header(const ModelFileHeader& h, const LayerFactory<S>& factory, const std::string& path) {
+    if (h.kind != "VariationalAutoencoder" || h.arch.type != "VariationalAutoencoder" || h.arch.children.size() != 2)
+        throw FormatError("model file '" + path + "': expected a VariationalAutoencoder, found a " + h.kind + " (" + h.arch.type +
+                          "); load it with load_autoencoder or load_network");
+    try {
+        VariationalAutoencoder<S> vae(factory.make(h.arch.children[0]), factory.make(h.arch.children[1]),
+                                      Likelihood::from_name(h.arch.get("likelihood"), h.arch.get_double("sigma", 1.0)));
+        vae.set_beta(h.arch.get_double("beta", 1.0));
+        vae.set_kl_warmup(static_cast<long>(h.arch.get_index("kl_warmup", 0)));
+        vae.set_free_bits(h.arch.get_double("free_bits", 0.0));
+        return vae;
+    } catch (const ConfigError& e) {
+        throw FormatError("model file '" + path + "': invalid VariationalAutoencoder settings: " + e.what());
+    }
+}
+
+}  // namespace detail
+
+// Rebuild a VAE from a file (training and evaluation generators seeded 0).
+template <class S>
+VariationalAutoencoder<S> load_vae(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
+    const std::string data = detail::read_file_bytes(path);
+    const auto h = detail::decode_header<S>(data, path);
+    VariationalAutoencoder<S> vae = detail::vae_from_header<S>(h, factory, path);
+    Rng rng(0);
+    vae.build(h.input, rng);
+    Vector<S> values;
+    detail::read_values<S>(data, h, vae.params().slots(), values, path);
+    vae.params().values() = values;
+    return vae;
+}
+
+// Load parameters into an existing, built VAE of the same architecture
+// (settings such as beta are not changed). On any error the model is left as it was.
+template <class S>
+void load_weights(VariationalAutoencoder<S>& vae, const std::string& path) {
+    const std::string data = detail::read_file_bytes(path);
+    const auto h = detail::decode_header<S>(data, path);
+    if (h.kind != "VariationalAutoencoder" || h.arch.children.size() != 2)
+        throw FormatError("model file '" + path + "': expected a VariationalAutoencoder, found a " + h.kind);
+    const LayerConfig mine = vae.config();
+    if (h.arch.children != mine.children || h.arch.get("likelihood") != mine.get("likelihood"))
+        throw FormatError("model file '" + path + "': architecture mismatch: file has " + h.arch.str() + ", model has " + mine.str());
+    if (h.input != vae.input_shape())
+        throw FormatError("model file '" + path + "': expected input shape " + vae.input_shape().str() + ", found " + h.input.str());
+    Vector<S> values;
+    detail::read_values<S>(data, h, vae.params().slots(), values, path);
+    vae.params().values() = values;  // only now, after every check passed
 }
 
 }  // namespace latent
