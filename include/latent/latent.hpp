@@ -45,6 +45,7 @@
 #include "latent/models/autoencoder.hpp"
 #include "latent/models/dense_autoencoder.hpp"
 #include "latent/models/network.hpp"
+#include "latent/models/sequence.hpp"
 #include "latent/models/sequential.hpp"
 #include "latent/models/variational.hpp"
 

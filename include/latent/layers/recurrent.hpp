@@ -51,6 +51,31 @@ auto logistic(const Eigen::ArrayBase<D>& x) {
 #endif
 }
 
+// Threads and small products: a recurrent layer runs T per-step products
+// (W_hh h: G*H x H times H x N) in sequence, and an OpenMP parallel region
+// per step costs more than it saves (Eigen's own cutoff is ~50k
+// multiply-adds; its threads also spin-wait on each other, which turns into
+// a large slow-down when the cores are shared). So a product, or the step
+// loop, below this many multiply-adds runs on one thread; larger ones use
+// the thread count set with set_num_threads.
+inline constexpr double recurrent_parallel_work = 16.0 * 1024 * 1024;
+
+// Eigen's thread count set to 1 for a scope, then restored.
+class SingleThreadScope {
+public:
+    explicit SingleThreadScope(bool active) : saved_(active ? Eigen::nbThreads() : 1) {
+        if (saved_ > 1) Eigen::setNbThreads(1);
+    }
+    ~SingleThreadScope() {
+        if (saved_ > 1) Eigen::setNbThreads(saved_);
+    }
+    SingleThreadScope(const SingleThreadScope&) = delete;
+    SingleThreadScope& operator=(const SingleThreadScope&) = delete;
+
+private:
+    int saved_;
+};
+
 }  // namespace detail
 
 // One step of a recurrent cell on N columns; the driver does the GEMMs.
@@ -130,7 +155,10 @@ public:
 
         // A = W_ih X + b_ih, all steps
         a_.resize(G, steps * N);
-        a_.noalias() = w_ih_.w() * x;
+        {
+            const detail::SingleThreadScope serial(small(static_cast<double>(G) * static_cast<double>(x.rows()) * static_cast<double>(steps * N)));
+            a_.noalias() = w_ih_.w() * x;
+        }
         a_.colwise() += b_ih_.w().col(0);
 
         states_.resize(SH, (steps + 1) * N);
@@ -142,6 +170,7 @@ public:
         }
         cache_.resize(cell_->cache_blocks() * H, steps * N);
         b_.resize(G, N);
+        const detail::SingleThreadScope serial(small(step_work(N)));
         for (Index t = 0; t < steps; ++t) {
             auto prev = states_.middleCols(t * N, N);
             auto next = states_.middleCols((t + 1) * N, N);
@@ -190,32 +219,15 @@ public:
         da_.resize(G, T * N);
         if (!shared) db_.resize(G, T * N);
         dprev_.resize(SH, N);
-        for (Index t = T; t-- > 0;) {
-            if (has_dy && output_ == RnnOutput::sequence) {
-                if (masked_)
-                    ds_.topRows(H).array() += dy.middleCols(t * N, N).array().rowwise() * mask01_.row(t).array();
-                else
-                    ds_.topRows(H) += dy.middleCols(t * N, N);
-            }
-            const Mat* d_new = &ds_;
-            if (masked_) {  // padded columns: the state only carries through
-                dnew_ = ds_;
-                dnew_.array().rowwise() *= mask01_.row(t).array();
-                d_new = &dnew_;
-            }
-            auto da = da_.middleCols(t * N, N);
-            auto db = shared ? da_.middleCols(t * N, N) : db_.middleCols(t * N, N);
-            cell_->backward(cache_.middleCols(t * N, N), states_.middleCols(t * N, N), *d_new, da, db, dprev_);
-            // dh_{t-1} += W_hh^T dB_t
-            dprev_.topRows(H).noalias() += w_hh_.w().transpose() * db;
-            if (masked_) dprev_.array() += ds_.array().rowwise() * (S(1) - mask01_.row(t).array());
-            ds_.swap(dprev_);
+        {
+            const detail::SingleThreadScope serial(small(step_work(N)));
+            backward_steps(dy, has_dy);
         }
-
         init_grad_.resize(static_cast<std::size_t>(cell_->states()));
         for (Index k = 0; k < cell_->states(); ++k) init_grad_[static_cast<std::size_t>(k)] = ds_.middleRows(k * H, H);
 
         const Mat& dB = shared ? da_ : db_;
+        const detail::SingleThreadScope serial(small(static_cast<double>(G) * static_cast<double>(x_->rows() + H) * static_cast<double>(T * N)));
         // dW_ih += dA X^T, db_ih += sum dA, dW_hh += dB H_prev^T, db_hh += sum dB
         w_ih_.g().noalias() += da_ * x_->transpose();
         b_ih_.g().col(0) += da_.rowwise().sum();
@@ -281,6 +293,38 @@ protected:
     }
 
 private:
+    // BPTT over the steps, last to first: fills da_ (and db_), leaves dL/d(initial state) in ds_.
+    void backward_steps(const Mat& dy, bool has_dy) {
+        const Index H = units_, N = batch_, T = steps_;
+        const bool shared = cell_->shared_gate_grad();
+        for (Index t = T; t-- > 0;) {
+            if (has_dy && output_ == RnnOutput::sequence) {
+                if (masked_)
+                    ds_.topRows(H).array() += dy.middleCols(t * N, N).array().rowwise() * mask01_.row(t).array();
+                else
+                    ds_.topRows(H) += dy.middleCols(t * N, N);
+            }
+            const Mat* d_new = &ds_;
+            if (masked_) {  // padded columns: the state only carries through
+                dnew_ = ds_;
+                dnew_.array().rowwise() *= mask01_.row(t).array();
+                d_new = &dnew_;
+            }
+            auto da = da_.middleCols(t * N, N);
+            auto db = shared ? da_.middleCols(t * N, N) : db_.middleCols(t * N, N);
+            cell_->backward(cache_.middleCols(t * N, N), states_.middleCols(t * N, N), *d_new, da, db, dprev_);
+            // dh_{t-1} += W_hh^T dB_t
+            dprev_.topRows(H).noalias() += w_hh_.w().transpose() * db;
+            if (masked_) dprev_.array() += ds_.array().rowwise() * (S(1) - mask01_.row(t).array());
+            ds_.swap(dprev_);
+        }
+    }
+
+    // Multiply-adds of one step's recurrent product.
+    double step_work(Index batch) const {
+        return static_cast<double>(cell_->gates() * units_) * static_cast<double>(units_) * static_cast<double>(batch);
+    }
+    static bool small(double work) { return work < detail::recurrent_parallel_work; }
     void check_state(const State& s, Index batch, const std::string& what) const {
         if (static_cast<Index>(s.size()) != cell_->states())
             throw ShapeError(this->where() + ": expected an " + what + " of " + std::to_string(cell_->states()) +
