@@ -219,8 +219,17 @@ template <class S>
 Network<S> load_network(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
     const std::string data = detail::read_file_bytes(path);
     const auto h = detail::decode_header<S>(data, path);
-    Network<S> net(factory.make(h.arch));
     Rng rng(0);
+    if (h.kind == "Autoencoder" && h.arch.type == "Sequential" && h.arch.children.size() == 2) {
+        // built as an Autoencoder so that tied decoder layers find their encoder Dense
+        Autoencoder<S> ae(factory.make(h.arch.children[0]), factory.make(h.arch.children[1]));
+        ae.build(h.input, rng);
+        Vector<S> values;
+        detail::read_values<S>(data, h, ae.params().slots(), values, path);
+        ae.params().values() = values;
+        return std::move(ae.network());
+    }
+    Network<S> net(factory.make(h.arch));
     net.build(h.input, rng);
     Vector<S> values;
     detail::read_values<S>(data, h, net.params().slots(), values, path);
