@@ -45,6 +45,16 @@ S softplus(S x) {
     return x > S(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
 }
 
+// Vectorized logistic function of an array expression: 1 / (1 + e^-x).
+// Eigen's exp saturates instead of overflowing (e^-x stays finite for
+// x < -88 in float), so the result is in [0, 1] for every finite x and
+// never NaN; at x -> -inf it underflows to 0, at x -> +inf it is 1.
+template <class D>
+auto sigmoid_array(const Eigen::ArrayBase<D>& x) {
+    using S = typename D::Scalar;
+    return (S(1) + (-x).exp()).inverse();
+}
+
 }  // namespace detail
 
 template <class S>
@@ -73,9 +83,9 @@ public:
             case Act::relu: Y = X.max(S(0)); break;
             case Act::leaky_relu: Y = (X > S(0)).select(X, a * X); break;
             case Act::elu: Y = (X > S(0)).select(X, a * (X.exp() - S(1))); break;
-            case Act::sigmoid: Y = X.unaryExpr([](S v) { return detail::sigmoid(v); }); break;
+            case Act::sigmoid: Y = detail::sigmoid_array(X); break;
             case Act::tanh: Y = X.tanh(); break;
-            case Act::softplus: Y = X.unaryExpr([](S v) { return detail::softplus(v); }); break;
+            case Act::softplus: Y = X.max(S(0)) + (-X.abs()).exp().log1p(); break;  // stable for any x
             case Act::gelu:  // exact form, as PyTorch's default: x * Phi(x)
                 Y = X.unaryExpr([](S v) { return S(0.5) * v * (S(1) + std::erf(v * S(0.70710678118654752440))); });
                 break;
@@ -98,7 +108,7 @@ public:
             case Act::elu: G = (X > S(0)).select(D, D * (Y + a)); break;           // d/dx a(e^x - 1) = y + a
             case Act::sigmoid: G = D * Y * (S(1) - Y); break;                       // s' = s (1 - s)
             case Act::tanh: G = D * (S(1) - Y.square()); break;                     // tanh' = 1 - y^2
-            case Act::softplus: G = D * X.unaryExpr([](S v) { return detail::sigmoid(v); }); break;
+            case Act::softplus: G = D * detail::sigmoid_array(X); break;
             case Act::gelu:  // Phi(x) + x phi(x)
                 G = D * X.unaryExpr([](S v) {
                     return S(0.5) * (S(1) + std::erf(v * S(0.70710678118654752440))) +

@@ -36,8 +36,15 @@ public:
         this->check_input(x);
         x_ = &x;
         y_.resize(units_, x.cols());
-        y_.noalias() = weight_.w() * x;
-        if (use_bias_) y_.colwise() += bias_.w().col(0);
+        // Start from the bias and accumulate the product into it: one pass
+        // fewer than W X then += b (Eigen's "=" product zero-fills first).
+        if (use_bias_) {
+            const auto b = bias_.w().col(0);
+            for (Index j = 0; j < y_.cols(); ++j) y_.col(j) = b;  // (replicate() would not vectorize)
+            y_.noalias() += weight_.w() * x;
+        } else {
+            y_.noalias() = weight_.w() * x;
+        }
         return y_;
     }
 

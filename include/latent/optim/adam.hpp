@@ -5,6 +5,7 @@
 // Weight decay applies to decayed parameters (weights) only.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 #include "latent/optim/optimizer.hpp"
@@ -35,19 +36,29 @@ protected:
         const S lr = this->lr(), b1 = static_cast<S>(b1_), b2 = static_cast<S>(b2_), wd = static_cast<S>(wd_);
         const S c1 = static_cast<S>(1.0 - std::pow(b1_, t)), c2 = static_cast<S>(1.0 - std::pow(b2_, t));
         const S eps = static_cast<S>(eps_);
-        auto W = w.array();
-        if (wd != S(0) && decoupled_) W -= (lr * wd) * mask.array() * W;
-        if (wd != S(0) && !decoupled_) {
-            auto G = g.array() + wd * mask.array() * W;
-            m_.array() = b1 * m_.array() + (S(1) - b1) * G;
-            v_.array() = b2 * v_.array() + (S(1) - b2) * G.square();
-        } else {
-            m_.array() = b1 * m_.array() + (S(1) - b1) * g.array();
-            v_.array() = b2 * v_.array() + (S(1) - b2) * g.array().square();
-        }
         // lr/c1 * m / (sqrt(v)/sqrt(c2) + eps), as PyTorch computes it
         const S step = lr / c1, denom_scale = S(1) / std::sqrt(c2);
-        W -= step * m_.array() / (v_.array().sqrt() * denom_scale + eps);
+        // Blocks that stay in L1 between the passes: each of w, g, m, v is
+        // read from memory once per step (a big model is memory-bound here).
+        const Index n = w.size(), block = 1024;
+        for (Index start = 0; start < n; start += block) {
+            const Index len = std::min(block, n - start);
+            auto W = w.segment(start, len).array();
+            auto M = m_.segment(start, len).array();
+            auto V = v_.segment(start, len).array();
+            const auto Dm = mask.segment(start, len).array();
+            const auto G0 = g.segment(start, len).array();
+            if (wd != S(0) && decoupled_) W -= (lr * wd) * Dm * W;
+            if (wd != S(0) && !decoupled_) {
+                const auto G = G0 + wd * Dm * W;
+                M = b1 * M + (S(1) - b1) * G;
+                V = b2 * V + (S(1) - b2) * G.square();
+            } else {
+                M = b1 * M + (S(1) - b1) * G0;
+                V = b2 * V + (S(1) - b2) * G0.square();
+            }
+            W -= step * M / (V.sqrt() * denom_scale + eps);
+        }
     }
 
 private:

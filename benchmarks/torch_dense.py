@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+"""PyTorch reference for benchmarks/bench_dense.cpp: training steps of the
+same dense autoencoders on CPU, in samples/s.
+
+Same set-up as the C++ benchmark: float32, batch 256, a fixed batch of
+uniform [0, 1) inputs as both input and target, encoder Linear+ReLU for
+hidden layers, linear code, decoder mirrored with Linear+ReLU and a sigmoid
+output, MSE (mean), Adam(lr=1e-3). One step = zero_grad, forward, loss,
+backward, optimizer step. The input needs no gradient, so neither library
+computes dX for the first layer.
+
+Run it with Debian's python3-torch (not a virtualenv python without torch):
+
+    /usr/bin/python3 benchmarks/torch_dense.py
+    /usr/bin/python3 benchmarks/torch_dense.py --bench build/benchmarks/bench_dense
+
+With --bench, the Google Benchmark binary is run too, interleaved with the
+PyTorch runs (same machine load for both), and a ratio column is printed:
+latent samples/s / PyTorch samples/s.
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+try:
+    import torch
+    from torch import nn
+except ImportError:  # pragma: no cover - depends on the interpreter
+    sys.exit("torch_dense.py: PyTorch not found for " + sys.executable +
+             "; run it with Debian's /usr/bin/python3 (apt-get install python3-torch)")
+
+def _openblas_thread_setter():
+    """Debian's torch does its GEMMs in OpenBLAS, whose own thread pool
+    ignores torch.set_num_threads (a "1-thread" run would use every core).
+    Returns openblas_set_num_threads from the library torch loaded, or None."""
+    import ctypes
+    for name in ("libopenblas.so.0", "libopenblas.so", "libblas.so.3"):
+        try:
+            fn = ctypes.CDLL(name).openblas_set_num_threads
+        except (OSError, AttributeError):
+            continue
+        fn.argtypes = [ctypes.c_int]
+        return fn
+    return None
+
+
+OPENBLAS_SET_NUM_THREADS = _openblas_thread_setter()
+
+
+def set_threads(n):
+    torch.set_num_threads(n)
+    if OPENBLAS_SET_NUM_THREADS is not None:
+        OPENBLAS_SET_NUM_THREADS(n)
+
+
+MODELS = {
+    "small": [784, 128, 32],             # 784-128-32-128-784
+    "deep": [784, 2000, 500, 500, 10],   # 784-2000-500-500-10-500-500-2000-784
+}
+BENCH_NAMES = {"small": "BM_TrainStep_SmallAE", "deep": "BM_TrainStep_DeepAE"}
+
+
+def make_autoencoder(sizes):
+    layers = []
+    n = len(sizes) - 1
+    for i in range(1, n + 1):                       # encoder
+        layers.append(nn.Linear(sizes[i - 1], sizes[i]))
+        if i < n:
+            layers.append(nn.ReLU())
+    for i in range(n, 0, -1):                       # decoder, mirrored
+        layers.append(nn.Linear(sizes[i], sizes[i - 1]))
+        layers.append(nn.ReLU() if i > 1 else nn.Sigmoid())
+    return nn.Sequential(*layers)
+
+
+def step_flops(sizes, batch):
+    chain = sizes + sizes[-2::-1]
+    f = 0.0
+    for i in range(1, len(chain)):
+        mac = chain[i - 1] * chain[i] * batch
+        f += 2 * mac + 2 * mac + (0 if i == 1 else 2 * mac)
+    return f
+
+
+def time_torch(sizes, threads, batch, steps, warmup):
+    """Samples/s of `steps` training steps (after `warmup` steps)."""
+    set_threads(threads)
+    torch.manual_seed(0)
+    model = make_autoencoder(sizes)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.MSELoss()
+    x = torch.rand(batch, sizes[0])
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), x)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for _ in range(warmup):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        loss = step()
+    loss.item()
+    return batch * steps / (time.perf_counter() - t0)
+
+
+def time_latent(binary, model, threads, min_time):
+    """Samples/s of the matching Google Benchmark case."""
+    name = "%s/threads:%d/real_time" % (BENCH_NAMES[model], threads)
+    cmd = [binary, "--benchmark_filter=^%s$" % name, "--benchmark_format=json",
+           "--benchmark_min_time=%g" % min_time]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    runs = [b for b in json.loads(out)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
+    if not runs:
+        raise RuntimeError("no result for %s from %s" % (name, binary))
+    if runs[0].get("error_occurred"):
+        raise RuntimeError("%s: %s" % (name, runs[0].get("error_message")))
+    return runs[0]["items_per_second"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default="small,deep", help="comma list of: " + ", ".join(MODELS))
+    ap.add_argument("--threads", default="1,2", help="comma list of thread counts")
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per case; the median is reported")
+    ap.add_argument("--seconds", type=float, default=1.0, help="approximate length of one timed run")
+    ap.add_argument("--bench", metavar="BINARY", help="also run this bench_dense binary, interleaved, and compare")
+    ap.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    args = ap.parse_args()
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    for m in models:
+        if m not in MODELS:
+            ap.error("unknown model %r (expected one of %s)" % (m, ", ".join(MODELS)))
+    threads = [int(t) for t in args.threads.split(",")]
+    if args.bench and args.batch != 256:
+        ap.error("--bench compares against the C++ benchmark, which uses batch 256")
+
+    print("PyTorch %s (%s), float32, batch %d, median of %d runs of ~%.1f s; OpenBLAS threads %s"
+          % (torch.__version__, sys.executable, args.batch, args.runs, args.seconds,
+             "set with torch's" if OPENBLAS_SET_NUM_THREADS else "not found (torch's own BLAS?)"))
+    results = []
+    for m in models:
+        sizes = MODELS[m]
+        for t in threads:
+            # Size a run from one short probe so each lasts ~args.seconds.
+            probe = time_torch(sizes, t, args.batch, steps=3, warmup=3)
+            steps = max(3, int(args.seconds * probe / args.batch))
+            torch_runs, latent_runs = [], []
+            for _ in range(args.runs):
+                torch_runs.append(time_torch(sizes, t, args.batch, steps, warmup=max(2, steps // 10)))
+                if args.bench:
+                    latent_runs.append(time_latent(args.bench, m, t, args.seconds))
+            row = {"model": m, "arch": "-".join(map(str, sizes + sizes[-2::-1])), "threads": t, "batch": args.batch,
+                   "torch_samples_per_s": statistics.median(torch_runs),
+                   "torch_runs": torch_runs,
+                   "gflop_per_step": step_flops(sizes, args.batch) * 1e-9}
+            if latent_runs:
+                row["latent_samples_per_s"] = statistics.median(latent_runs)
+                row["latent_runs"] = latent_runs
+                row["ratio"] = row["latent_samples_per_s"] / row["torch_samples_per_s"]
+            results.append(row)
+            print_row(row, header=len(results) == 1, with_latent=bool(args.bench))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"torch_version": torch.__version__, "batch": args.batch, "results": results}, f, indent=2)
+            f.write("\n")
+
+
+def print_row(r, header, with_latent):
+    cols = ["model", "architecture", "threads", "torch samples/s", "torch GFLOP/s"]
+    widths = [6, 38, 7, 15, 13]
+    if with_latent:
+        cols += ["latent samples/s", "latent GFLOP/s", "latent/torch"]
+        widths += [16, 14, 12]
+    if header:
+        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths))))
+        print("-" * (sum(widths) + 2 * (len(widths) - 1)))
+    cells = [r["model"], r["arch"], str(r["threads"]), "%.0f" % r["torch_samples_per_s"],
+             "%.1f" % (r["torch_samples_per_s"] / r["batch"] * r["gflop_per_step"])]
+    if with_latent:
+        cells += ["%.0f" % r["latent_samples_per_s"], "%.1f" % (r["latent_samples_per_s"] / r["batch"] * r["gflop_per_step"]),
+                  "%.2fx" % r["ratio"]]
+    print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
