@@ -242,6 +242,71 @@ TEST_CASE("chunked im2col and two threads give the same results as one chunk", "
     }
 }
 
+TEST_CASE("every conv algorithm (im2col, flipped adjoint, direct) gives the same results", "[conv]") {
+    using A = latent::detail::ConvAlgorithm;
+    // Forward, input gradient and weight gradient of a layer under algorithm `a`.
+    auto run = [](latent::Layer<double>& layer, Shape in, MatD& y, MatD& dx, latent::Vector<double>& grads) {
+        conv_test::Standalone s(layer, in, 5);
+        s.rng.fill_uniform(s.params.values(), -1.0, 1.0);
+        layer.set_input_grad(true);
+        MatD x(in.size(), 5);
+        latent::Rng r(9);
+        r.fill_normal(x);
+        y = layer.forward(x, latent::Mode::train);
+        MatD g(y.rows(), y.cols());
+        r.fill_normal(g);
+        s.params.zero_grad();
+        dx = layer.backward(g);
+        grads = s.params.grads();
+    };
+    int compared = 0;
+    for (Index stride : {1, 2})
+        for (Index pad : {0, 1, 2})
+            for (Index filters : {1, 2, 5})
+                for (Index channels : {1, 3, 9}) {
+                    const Shape in{channels, 7, 6};
+                    MatD y[4], dx[4], ty[4], tdx[4];
+                    latent::Vector<double> g[4], tg[4];
+                    int i = 0;
+                    for (A a : {A::automatic, A::im2col, A::im2col_flipped, A::direct}) {
+                        Conv2D<double> conv(filters, 3, ConvOptions::padded(pad, stride));
+                        conv.set_algorithm(a);
+                        run(conv, in, y[i], dx[i], g[i]);
+                        ConvTranspose2D<double> t(filters, 3, ConvOptions::padded(pad, stride, stride - 1));
+                        t.set_algorithm(a);
+                        run(t, in, ty[i], tdx[i], tg[i]);
+                        ++i;
+                    }
+                    INFO("stride " << stride << " padding " << pad << " filters " << filters << " channels " << channels);
+                    for (int k = 1; k < 4; ++k) {
+                        CHECK((y[k] - y[0]).cwiseAbs().maxCoeff() < 1e-12);
+                        CHECK((dx[k] - dx[0]).cwiseAbs().maxCoeff() < 1e-12);
+                        CHECK((g[k] - g[0]).cwiseAbs().maxCoeff() < 1e-12);
+                        CHECK((ty[k] - ty[0]).cwiseAbs().maxCoeff() < 1e-12);
+                        CHECK((tdx[k] - tdx[0]).cwiseAbs().maxCoeff() < 1e-12);
+                        CHECK((tg[k] - tg[0]).cwiseAbs().maxCoeff() < 1e-12);
+                        ++compared;
+                    }
+                }
+    CHECK(compared == 162);
+}
+
+TEST_CASE("every conv algorithm passes the gradient check", "[conv][gradcheck]") {
+    using A = latent::detail::ConvAlgorithm;
+    for (A a : {A::im2col, A::im2col_flipped, A::direct})
+        for (Index stride : {1, 2}) {
+            ConvOptions o = ConvOptions::padded(Size2(2, 1), stride);
+            o.dilation = Size2(1, 2);
+            Conv2D<double> conv(3, 3, o);
+            conv.set_algorithm(a);
+            CONV_CHECK_GRADIENT(conv_test::gradcheck(conv, Shape{4, 7, 8}, 2));
+            o.output_padding = stride - 1;
+            ConvTranspose2D<double> t(3, 3, o);
+            t.set_algorithm(a);
+            CONV_CHECK_GRADIENT(conv_test::gradcheck(t, Shape{4, 5, 6}, 2));
+        }
+}
+
 TEST_CASE("Conv2D in float agrees with double", "[conv]") {
     const Shape in{2, 9, 9};
     Conv2D<double> cd(4, 3, ConvOptions::same(2));

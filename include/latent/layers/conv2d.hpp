@@ -177,8 +177,11 @@ public:
     MatrixMap<S> bias() const { return bias_.w(); }
     // Multiply-adds of one forward pass per sample.
     double macs_per_sample() const { return engine_.macs(1); }
-    // Scalars im2col may hold at once (memory vs GEMM size; default 2^20).
+    // Scalars of im2col buffer per chunk and thread (default 2^18).
     void set_im2col_budget(Index scalars) { engine_.set_budget(scalars); }
+    // How the products are computed (automatic: chosen per shape); every
+    // choice gives the same result up to rounding.
+    void set_algorithm(detail::ConvAlgorithm a) { engine_.set_algorithm(a); }
 
 protected:
     void on_build(Shape in, Shape) override {

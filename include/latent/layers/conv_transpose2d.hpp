@@ -81,6 +81,9 @@ public:
     MatrixMap<S> bias() const { return bias_.w(); }
     double macs_per_sample() const { return engine_.macs(1); }
     void set_im2col_budget(Index scalars) { engine_.set_budget(scalars); }
+    // How the products are computed (automatic: chosen per shape); every
+    // choice gives the same result up to rounding.
+    void set_algorithm(detail::ConvAlgorithm a) { engine_.set_algorithm(a); }
 
 protected:
     void on_build(Shape in, Shape) override {

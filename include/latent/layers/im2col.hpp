@@ -86,26 +86,6 @@ struct Padding {
 
 namespace detail {
 
-// Run f(begin, end) over [0, n) in parallel (OpenMP, latent::num_threads()
-// threads) when there is at least `min_work` work in all; on one thread otherwise.
-template <class F>
-void parallel_for(Index n, double work, F&& f) {
-#ifdef _OPENMP
-    const int threads = static_cast<int>(std::min<Index>(num_threads(), n));
-    if (threads > 1 && work >= 2e5) {
-#pragma omp parallel num_threads(threads)
-        {
-            const Index t = omp_get_thread_num(), nt = omp_get_num_threads();
-            const Index lo = n * t / nt, hi = n * (t + 1) / nt;
-            if (lo < hi) f(lo, hi);
-        }
-        return;
-    }
-#endif
-    (void)work;
-    if (n > 0) f(Index{0}, n);
-}
-
 // One axis of a window operation: padding before the first window and the
 // number of window positions.
 struct AxisPlan {
@@ -185,10 +165,8 @@ void for_each_patch_run(const ConvGeometry& g, Index n, Index c, Run&& run) {
 // (image size x count, sample-major).
 template <class S>
 void im2col(const ConvGeometry& g, const S* a, Index count, S* col, Index ld) {
-    const Index planes = count * g.channels;
-    parallel_for(planes, static_cast<double>(count) * g.positions() * g.patch_size(), [&](Index begin, Index end) {
-        for (Index q = begin; q < end; ++q) {
-            const Index n = q / g.channels, c = q % g.channels;
+    for (Index n = 0; n < count; ++n)
+        for (Index c = 0; c < g.channels; ++c)
             for_each_patch_run(g, n, c, [&](Index k, Index row, Index ai, Index step, Index lead, Index cnt) {
                 S* dst = col + k * ld + row;
                 std::fill(dst, dst + lead, S(0));
@@ -199,31 +177,23 @@ void im2col(const ConvGeometry& g, const S* a, Index count, S* col, Index ld) {
                     for (Index i = 0; i < cnt; ++i) dst[lead + i] = src[i * step];
                 std::fill(dst + lead + cnt, dst + g.out_w, S(0));
             });
-        }
-    });
 }
 
 // a (image size x count) = col2im(colT): every patch entry added back into
 // its image position; `a` is overwritten.
 template <class S>
 void col2im(const ConvGeometry& g, const S* col, Index ld, Index count, S* a) {
-    const Index planes = count * g.channels;
-    const Index plane_size = g.height * g.width;
-    parallel_for(planes, static_cast<double>(count) * g.positions() * g.patch_size(), [&](Index begin, Index end) {
-        std::fill(a + begin * plane_size, a + end * plane_size, S(0));
-        for (Index q = begin; q < end; ++q) {
-            const Index n = q / g.channels, c = q % g.channels;
+    std::fill(a, a + count * g.image_size(), S(0));
+    for (Index n = 0; n < count; ++n)
+        for (Index c = 0; c < g.channels; ++c)
             for_each_patch_run(g, n, c, [&](Index k, Index row, Index ai, Index step, Index lead, Index cnt) {
                 const S* src = col + k * ld + row + lead;
                 S* dst = a + ai;
-                if (step == 1) {
+                if (step == 1)
                     for (Index i = 0; i < cnt; ++i) dst[i] += src[i];
-                } else {
+                else
                     for (Index i = 0; i < cnt; ++i) dst[i * step] += src[i];
-                }
             });
-        }
-    });
 }
 
 // rows (ld x F) <- b (F*P x count): rows(n*P + p, f) = b(f*P + p, n).
@@ -264,8 +234,43 @@ void accumulate_channel_sums(const Matrix<S>& dy, Index channels, Index P, S* db
         for (Index c = 0; c < channels; ++c) db[c] += dy.col(n).segment(c * P, P).sum();
 }
 
-// Runs correlate / adjoint / weight gradients chunk by chunk with reused
-// buffers (no allocation after the first call at a given batch size).
+// Runs f(thread, i) for i in [0, count) on up to num_threads() threads
+// (OpenMP), thread t taking i = t, t + T, ...; returns the thread count used.
+template <class F>
+int parallel_chunks(Index count, F&& f) {
+    int threads = 1;
+#ifdef _OPENMP
+    threads = static_cast<int>(std::min<Index>(num_threads(), count));
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        {
+            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            for (Index i = t; i < count; i += nt) f(t, i);
+        }
+        return threads;
+    }
+#endif
+    for (Index i = 0; i < count; ++i) f(0, i);
+    return threads;
+}
+
+// How ConvEngine computes (automatic picks per geometry; the others exist
+// so tests can check every path against the others).
+enum class ConvAlgorithm {
+    automatic,
+    im2col,          // im2col + GEMM; the adjoint as GEMM + col2im
+    im2col_flipped,  // as im2col, but at stride 1 the adjoint is a correlation of B with the
+                     // flipped kernel (im2col of B + GEMM), which moves less memory when F < C
+    direct           // loops over kernel taps without im2col: for very few features (F <= 2,
+                     // stride 1), where the GEMM would be a matrix-vector product over a huge colT
+};
+
+// Runs correlate / adjoint / weight gradients with reused buffers (no
+// allocation after the first call at a given batch size). Samples are split
+// into chunks small enough for colT to stay in cache; chunks run in
+// parallel, one per thread, each with its own buffers and single-threaded
+// GEMMs (no nested parallelism); weight gradients are summed per thread,
+// then added in thread order (deterministic for a given thread count).
 template <class S>
 class ConvEngine {
 public:
@@ -273,27 +278,61 @@ public:
     using Map = Eigen::Map<Mat>;
     using ConstMap = Eigen::Map<const Mat>;
 
-    // colT is kept under this many scalars (at least one sample's worth).
-    static constexpr Index default_budget = Index{1} << 20;
+    // Scalars of im2col buffer per chunk (256K floats = 1 MiB, about a core's L2).
+    static constexpr Index default_budget = Index{1} << 18;
 
     void configure(const ConvGeometry& g, Index features) {
         geo_ = g;
         features_ = features;
+        // The adjoint at stride 1 as a correlation of B with the flipped kernel:
+        // A[c, y, x] = sum_{f,ky',kx'} W'[(f,ky',kx'), c] B[f, y - pt' + ky'*d, x - pl' + kx'*d],
+        // W'[(f,ky',kx'), c] = W[(c, kh-1-ky', kw-1-kx'), f], pt' = d*(kh-1) - pt.
+        flip_ = g;
+        flip_.channels = features;
+        flip_.height = g.out_h;
+        flip_.width = g.out_w;
+        flip_.pad_top = g.dilation_h * (g.kernel_h - 1) - g.pad_top;
+        flip_.pad_left = g.dilation_w * (g.kernel_w - 1) - g.pad_left;
+        flip_.out_h = g.height;
+        flip_.out_w = g.width;
     }
     const ConvGeometry& geometry() const { return geo_; }
     void set_budget(Index scalars) { budget_ = std::max<Index>(scalars, 1); }
+    void set_algorithm(ConvAlgorithm a) { algorithm_ = a; }
+
+    bool uses_direct() const {
+        return algorithm_ == ConvAlgorithm::direct ||
+               (algorithm_ == ConvAlgorithm::automatic && features_ <= 2 && geo_.stride_h == 1 && geo_.stride_w == 1);
+    }
+    bool uses_flipped_adjoint() const {
+        if (geo_.stride_h != 1 || geo_.stride_w != 1 || uses_direct()) return false;
+        if (algorithm_ == ConvAlgorithm::im2col_flipped) return true;
+        // Memory moved: flipped ~ (F*kh*kw + C) per position, plain ~ 2*C*kh*kw;
+        // a GEMM with C < 8 columns would be a matrix-vector product.
+        return algorithm_ == ConvAlgorithm::automatic && features_ < geo_.channels && geo_.channels >= 8;
+    }
 
     // B (F*P x N) = correlate(A) [+ bias];  when grad_b is given also
     // dWT += colT(A)^T rows(grad_b). A: C*H*W x N, WT: C*kh*kw x F.
     void correlate(const Mat& a, const S* wt, Mat* b, const S* bias, const Mat* grad_b, S* dwt) {
         const Index N = a.cols(), P = geo_.positions(), K = geo_.patch_size(), F = features_;
         if (b) b->resize(F * P, N);
+        if (uses_direct()) {
+            if (geo_.stride_h == 1 && geo_.stride_w == 1) {
+                direct_correlate(a, wt, b, bias, grad_b, dwt);
+            } else {
+                if (b) strided_correlate(a, wt, *b, bias);
+                if (grad_b) strided_weight_grad(a, *grad_b, dwt);
+            }
+            return;
+        }
         const ConstMap W(wt, K, F);
-        const Index chunk = chunk_size(N);
-        reserve(chunk);
-        for (Index n0 = 0; n0 < N; n0 += chunk) {
-            const Index cnt = std::min(chunk, N - n0), ld = cnt * P;
-            Map col(col_.data(), ld, K), rows(rows_.data(), ld, F);
+        const Index chunk = chunk_size(N, P * std::max(K, F));
+        prepare(chunk, P * K, P * F, grad_b ? K * F : 0);
+        const int used = parallel_chunks((N + chunk - 1) / chunk, [&](int t, Index i) {
+            const Index n0 = i * chunk, cnt = std::min(chunk, N - n0), ld = cnt * P;
+            Workspace& w = work_[static_cast<std::size_t>(t)];
+            Map col(w.col.data(), ld, K), rows(w.rows.data(), ld, F);
             im2col(geo_, a.data() + n0 * a.rows(), cnt, col.data(), ld);
             if (b) {
                 rows.noalias() = col * W;
@@ -301,54 +340,299 @@ public:
             }
             if (grad_b) {
                 to_position_rows(grad_b->data() + n0 * grad_b->rows(), F, P, cnt, rows.data(), ld);
-                Map dW(dwt, K, F);
+                Map dW(w.dw.data(), K, F);
                 dW.noalias() += col.transpose() * rows;
             }
-        }
+        });
+        if (grad_b) reduce_weight_grad(used, dwt);
     }
 
     // A (C*H*W x N) = adjoint(B);  when image_a is given also
     // dWT += colT(image_a)^T rows(B). B: F*P x N.
     void adjoint(const Mat& b, const S* wt, Mat* a, const Mat* image_a, S* dwt) {
         const Index N = b.cols(), P = geo_.positions(), K = geo_.patch_size(), F = features_;
+        const Index PA = geo_.height * geo_.width, C = geo_.channels, KF = F * geo_.kernel_h * geo_.kernel_w;
         if (a) a->resize(geo_.image_size(), N);
-        const ConstMap W(wt, K, F);
-        const Index chunk = chunk_size(N);
-        reserve(chunk);
-        for (Index n0 = 0; n0 < N; n0 += chunk) {
-            const Index cnt = std::min(chunk, N - n0), ld = cnt * P;
-            Map col(col_.data(), ld, K), rows(rows_.data(), ld, F);
-            to_position_rows(b.data() + n0 * b.rows(), F, P, cnt, rows.data(), ld);
-            if (a) {
+        if (uses_direct()) {
+            if (geo_.stride_h == 1 && geo_.stride_w == 1) {
+                direct_adjoint(b, wt, a, image_a, dwt);
+            } else {
+                if (a) strided_adjoint(b, wt, *a);
+                if (image_a) strided_weight_grad(*image_a, b, dwt);
+            }
+            return;
+        }
+        const bool flip = a && uses_flipped_adjoint();
+        if (flip) flip_weights(wt);
+        const ConstMap W(wt, K, F), Wf(flip_w_.data(), KF, C);
+        const Index per_sample = std::max(image_a ? P * std::max(K, F) : 0, a ? (flip ? PA * std::max(KF, C) : P * std::max(K, F)) : 0);
+        const Index chunk = chunk_size(N, per_sample);
+        prepare(chunk, std::max(P * K, flip ? PA * KF : 0), std::max(P * F, flip ? PA * C : 0), image_a ? K * F : 0);
+        const int used = parallel_chunks((N + chunk - 1) / chunk, [&](int t, Index i) {
+            const Index n0 = i * chunk, cnt = std::min(chunk, N - n0), ld = cnt * P;
+            Workspace& w = work_[static_cast<std::size_t>(t)];
+            if (flip) {
+                const Index lda = cnt * PA;
+                Map col(w.col.data(), lda, KF), rows(w.rows.data(), lda, C);
+                im2col(flip_, b.data() + n0 * b.rows(), cnt, col.data(), lda);
+                rows.noalias() = col * Wf;
+                from_position_rows(rows.data(), lda, C, PA, cnt, static_cast<const S*>(nullptr), a->data() + n0 * a->rows());
+            }
+            Map col(w.col.data(), ld, K), rows(w.rows.data(), ld, F);
+            if ((a && !flip) || image_a) to_position_rows(b.data() + n0 * b.rows(), F, P, cnt, rows.data(), ld);
+            if (a && !flip) {
                 col.noalias() = rows * W.transpose();
                 col2im(geo_, col.data(), ld, cnt, a->data() + n0 * a->rows());
             }
             if (image_a) {
                 im2col(geo_, image_a->data() + n0 * image_a->rows(), cnt, col.data(), ld);
-                Map dW(dwt, K, F);
+                Map dW(w.dw.data(), K, F);
                 dW.noalias() += col.transpose() * rows;
             }
-        }
+        });
+        if (image_a) reduce_weight_grad(used, dwt);
     }
 
     // Multiply-adds of one correlate over N samples.
     double macs(Index N) const { return static_cast<double>(N) * geo_.positions() * geo_.patch_size() * features_; }
 
 private:
-    Index chunk_size(Index N) const {
-        const Index per_sample = std::max<Index>(geo_.positions() * std::max(geo_.patch_size(), features_), 1);
-        return std::clamp<Index>(budget_ / per_sample, 1, std::max<Index>(N, 1));
+    struct Workspace {
+        Vector<S> col, rows, dw;
+    };
+
+    // Samples per chunk: within the budget, and enough chunks for every thread.
+    Index chunk_size(Index N, Index per_sample) const {
+        const Index threads = std::max<Index>(num_threads(), 1);
+        const Index by_budget = std::max<Index>(budget_ / std::max<Index>(per_sample, 1), 1);
+        const Index by_threads = std::max<Index>((N + threads - 1) / threads, 1);
+        return std::min(by_budget, by_threads);
     }
-    void reserve(Index chunk) {
-        const Index P = geo_.positions();
-        if (col_.size() < chunk * P * geo_.patch_size()) col_.resize(chunk * P * geo_.patch_size());
-        if (rows_.size() < chunk * P * features_) rows_.resize(chunk * P * features_);
+    void prepare(Index chunk, Index col_per_sample, Index rows_per_sample, Index dw_size) {
+        const auto threads = static_cast<std::size_t>(std::max(num_threads(), 1));
+        if (work_.size() < threads) work_.resize(threads);
+        for (auto& w : work_) {
+            if (w.col.size() < chunk * col_per_sample) w.col.resize(chunk * col_per_sample);
+            if (w.rows.size() < chunk * rows_per_sample) w.rows.resize(chunk * rows_per_sample);
+            if (dw_size > 0) w.dw.setZero(dw_size);  // no allocation once sized
+        }
+    }
+    void reduce_weight_grad(int used, S* dwt) {
+        const Index n = geo_.patch_size() * features_;
+        Eigen::Map<Vector<S>> dW(dwt, n);
+        for (int t = 0; t < used; ++t) dW += work_[static_cast<std::size_t>(t)].dw.head(n);
     }
 
-    ConvGeometry geo_;
+    void flip_weights(const S* wt) {
+        const Index kh = geo_.kernel_h, kw = geo_.kernel_w, C = geo_.channels, F = features_, K = geo_.patch_size();
+        flip_w_.resize(K * F);  // no allocation once sized
+        for (Index c = 0; c < C; ++c)
+            for (Index f = 0; f < F; ++f)
+                for (Index ky = 0; ky < kh; ++ky)
+                    for (Index kx = 0; kx < kw; ++kx)
+                        flip_w_[c * F * kh * kw + (f * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)] = wt[f * K + (c * kh + ky) * kw + kx];
+    }
+
+    // Direct loops at stride 1 on zero-padded planes: with the padded width
+    // Wp = Wo + (kw-1)*dw and Hp = Ho + (kh-1)*dh, every kernel tap is one
+    // contiguous multiply-add of length Ho*Wp ("linear" rows whose last
+    // Wp - Wo entries are scratch). Chosen for F <= 2, where an im2col GEMM
+    // would be a matrix-vector product.
+    Index lin_width() const { return geo_.out_w + (geo_.kernel_w - 1) * geo_.dilation_w; }
+    Index lin_height() const { return geo_.out_h + (geo_.kernel_h - 1) * geo_.dilation_h; }
+    Index lin_plane() const { return lin_height() * lin_width() + (geo_.kernel_w - 1) * geo_.dilation_w; }  // + read slack
+    Index tap_offset(Index k) const {
+        const Index kx = k % geo_.kernel_w, ky = (k / geo_.kernel_w) % geo_.kernel_h;
+        return ky * geo_.dilation_h * lin_width() + kx * geo_.dilation_w;
+    }
+    // Sample n's image planes into zero-padded planes (C x lin_plane).
+    void pad_planes(const S* a, S* xp) const {
+        const Index Wp = lin_width(), Hp = lin_height(), L = lin_plane();
+        std::fill(xp, xp + geo_.channels * L, S(0));
+        for (Index c = 0; c < geo_.channels; ++c)
+            for (Index r = 0; r < Hp; ++r) {
+                const Index y = r - geo_.pad_top;
+                if (y < 0 || y >= geo_.height) continue;
+                const Index x0 = std::max<Index>(geo_.pad_left, 0), x1 = std::min<Index>(Wp, geo_.width + geo_.pad_left);
+                if (x1 > x0)
+                    std::memcpy(xp + c * L + r * Wp + x0, a + (c * geo_.height + y) * geo_.width + (x0 - geo_.pad_left),
+                                static_cast<std::size_t>(x1 - x0) * sizeof(S));
+            }
+    }
+    // Grid planes (F x Ho x Wo) to linear rows (F x Ho*Wp), scratch entries zero.
+    void to_linear(const S* b, S* lin) const {
+        const Index Wp = lin_width(), Ho = geo_.out_h, Wo = geo_.out_w;
+        std::fill(lin, lin + features_ * Ho * Wp, S(0));
+        for (Index f = 0; f < features_; ++f)
+            for (Index y = 0; y < Ho; ++y) std::memcpy(lin + (f * Ho + y) * Wp, b + (f * Ho + y) * Wo, static_cast<std::size_t>(Wo) * sizeof(S));
+    }
+
+    // B = A (x) W + bias;  dW += A (x) G  (per sample, samples in parallel)
+    void direct_correlate(const Mat& a, const S* wt, Mat* b, const S* bias, const Mat* g, S* dwt) {
+        const Index N = a.cols(), K = geo_.patch_size(), F = features_, kk = geo_.kernel_h * geo_.kernel_w;
+        const Index Ho = geo_.out_h, Wo = geo_.out_w, Wp = lin_width(), L = lin_plane(), M = Ho * Wp;
+        prepare_direct(geo_.channels * L, F * M, g ? K * F : 0);
+        const int used = parallel_chunks(N, [&](int t, Index n) {
+            Workspace& w = work_[static_cast<std::size_t>(t)];
+            S* xp = w.col.data();
+            S* lin = w.rows.data();
+            pad_planes(a.data() + n * a.rows(), xp);
+            if (b) {
+                std::fill(lin, lin + F * M, S(0));
+                for (Index k = 0; k < K; ++k) {
+                    const S* src = xp + (k / kk) * L + tap_offset(k);
+                    for (Index f = 0; f < F; ++f) {
+                        const S wk = wt[f * K + k];
+                        S* dst = lin + f * M;
+                        for (Index i = 0; i < M; ++i) dst[i] += wk * src[i];
+                    }
+                }
+                S* bn = b->data() + n * b->rows();
+                for (Index f = 0; f < F; ++f)
+                    for (Index y = 0; y < Ho; ++y)
+                        for (Index x = 0; x < Wo; ++x) bn[(f * Ho + y) * Wo + x] = lin[f * M + y * Wp + x] + (bias ? bias[f] : S(0));
+            }
+            if (g) {
+                to_linear(g->data() + n * g->rows(), lin);
+                S* dw = w.dw.data();
+                for (Index k = 0; k < K; ++k) {
+                    const S* src = xp + (k / kk) * L + tap_offset(k);
+                    const Eigen::Map<const Vector<S>> xs(src, M);
+                    for (Index f = 0; f < F; ++f) dw[f * K + k] += xs.dot(Eigen::Map<const Vector<S>>(lin + f * M, M));
+                }
+            }
+        });
+        if (g) reduce_weight_grad(used, dwt);
+    }
+
+    // A = adjoint(B);  dW += image_a (x) B  (per sample, samples in parallel)
+    void direct_adjoint(const Mat& b, const S* wt, Mat* a, const Mat* image_a, S* dwt) {
+        const Index N = b.cols(), K = geo_.patch_size(), F = features_, kk = geo_.kernel_h * geo_.kernel_w;
+        const Index Wp = lin_width(), Hp = lin_height(), L = lin_plane(), M = geo_.out_h * Wp;
+        prepare_direct(geo_.channels * L, F * M, image_a ? K * F : 0);
+        const int used = parallel_chunks(N, [&](int t, Index n) {
+            Workspace& w = work_[static_cast<std::size_t>(t)];
+            S* xp = w.col.data();
+            S* lin = w.rows.data();
+            to_linear(b.data() + n * b.rows(), lin);
+            if (a) {
+                std::fill(xp, xp + geo_.channels * L, S(0));
+                for (Index k = 0; k < K; ++k) {
+                    S* dst = xp + (k / kk) * L + tap_offset(k);
+                    for (Index f = 0; f < F; ++f) {
+                        const S wk = wt[f * K + k];
+                        const S* src = lin + f * M;
+                        for (Index i = 0; i < M; ++i) dst[i] += wk * src[i];
+                    }
+                }
+                // Crop: image (c, y, x) sits at padded (y + pt, x + pl); rows/columns
+                // outside the padded window are never read, their gradient is 0.
+                S* an = a->data() + n * a->rows();
+                for (Index c = 0; c < geo_.channels; ++c)
+                    for (Index y = 0; y < geo_.height; ++y)
+                        for (Index x = 0; x < geo_.width; ++x) {
+                            const Index r = y + geo_.pad_top, q = x + geo_.pad_left;
+                            an[(c * geo_.height + y) * geo_.width + x] = r < Hp && q < Wp ? xp[c * L + r * Wp + q] : S(0);
+                        }
+            }
+            if (image_a) {
+                pad_planes(image_a->data() + n * image_a->rows(), xp);
+                S* dw = w.dw.data();
+                for (Index k = 0; k < K; ++k) {
+                    const S* src = xp + (k / kk) * L + tap_offset(k);
+                    const Eigen::Map<const Vector<S>> xs(src, M);
+                    for (Index f = 0; f < F; ++f) dw[f * K + k] += xs.dot(Eigen::Map<const Vector<S>>(lin + f * M, M));
+                }
+            }
+        });
+        if (image_a) reduce_weight_grad(used, dwt);
+    }
+
+    void prepare_direct(Index col_size, Index rows_size, Index dw_size) {
+        const auto threads = static_cast<std::size_t>(std::max(num_threads(), 1));
+        if (work_.size() < threads) work_.resize(threads);
+        for (auto& w : work_) {
+            if (w.col.size() < col_size) w.col.resize(col_size);
+            if (w.rows.size() < rows_size) w.rows.resize(rows_size);
+            if (dw_size > 0) w.dw.setZero(dw_size);
+        }
+    }
+
+    // Direct loops at any stride, one patch run (grid row) at a time:
+    // B[n,f,row] += W[k,f] A[...].
+    void strided_correlate(const Mat& a, const S* wt, Mat& b, const S* bias) {
+        const Index N = a.cols(), P = geo_.positions(), K = geo_.patch_size(), F = features_;
+        parallel_chunks(N, [&](int, Index n) {
+            const S* an = a.data();  // for_each_patch_run adds sample n's offset
+            S* bn = b.data() + n * b.rows();
+            for (Index f = 0; f < F; ++f) std::fill(bn + f * P, bn + (f + 1) * P, bias ? bias[f] : S(0));
+            for (Index c = 0; c < geo_.channels; ++c)
+                for_each_patch_run(geo_, n, c, [&](Index k, Index row, Index ai, Index step, Index lead, Index cnt) {
+                    const S* src = an + ai;
+                    for (Index f = 0; f < F; ++f) {
+                        const S w = wt[f * K + k];
+                        S* dst = bn + f * P + (row - n * P) + lead;
+                        if (step == 1)
+                            for (Index i = 0; i < cnt; ++i) dst[i] += w * src[i];
+                        else
+                            for (Index i = 0; i < cnt; ++i) dst[i] += w * src[i * step];
+                    }
+                });
+        });
+    }
+
+    // A[n,c,...] = sum over runs of W[k,f] B[n,f,row].
+    void strided_adjoint(const Mat& b, const S* wt, Mat& a) {
+        const Index N = b.cols(), P = geo_.positions(), K = geo_.patch_size(), F = features_, C = geo_.channels;
+        const Index plane = geo_.height * geo_.width;
+        parallel_chunks(N * C, [&](int, Index q) {
+            const Index n = q / C, c = q % C;
+            S* an = a.data();
+            const S* bn = b.data() + n * b.rows();
+            std::fill(a.data() + q * plane, a.data() + (q + 1) * plane, S(0));
+            for_each_patch_run(geo_, n, c, [&](Index k, Index row, Index ai, Index step, Index lead, Index cnt) {
+                S* dst = an + ai;
+                for (Index f = 0; f < F; ++f) {
+                    const S w = wt[f * K + k];
+                    const S* src = bn + f * P + (row - n * P) + lead;
+                    if (step == 1)
+                        for (Index i = 0; i < cnt; ++i) dst[i] += w * src[i];
+                    else
+                        for (Index i = 0; i < cnt; ++i) dst[i * step] += w * src[i];
+                }
+            });
+        });
+    }
+
+    // dW[k,f] += sum over runs of A[...] G[n,f,row]; threads split the input channels.
+    void strided_weight_grad(const Mat& a, const Mat& g, S* dwt) {
+        const Index N = a.cols(), P = geo_.positions(), K = geo_.patch_size(), F = features_;
+        parallel_chunks(geo_.channels, [&](int, Index c) {
+            for (Index n = 0; n < N; ++n) {
+                const S* an = a.data();
+                const S* gn = g.data() + n * g.rows();
+                for_each_patch_run(geo_, n, c, [&](Index k, Index row, Index ai, Index step, Index lead, Index cnt) {
+                    const S* src = an + ai;
+                    for (Index f = 0; f < F; ++f) {
+                        const S* gr = gn + f * P + (row - n * P) + lead;
+                        S acc(0);
+                        if (step == 1)
+                            for (Index i = 0; i < cnt; ++i) acc += src[i] * gr[i];
+                        else
+                            for (Index i = 0; i < cnt; ++i) acc += src[i * step] * gr[i];
+                        dwt[f * K + k] += acc;
+                    }
+                });
+            }
+        });
+    }
+
+    ConvGeometry geo_, flip_;
     Index features_ = 0;
     Index budget_ = default_budget;
-    Vector<S> col_, rows_;
+    ConvAlgorithm algorithm_ = ConvAlgorithm::automatic;
+    std::vector<Workspace> work_;
+    Vector<S> flip_w_;
 };
 
 }  // namespace detail

@@ -157,27 +157,54 @@ public:
         y_.resize(p.channels * out_plane, x.cols());
         argmax_.resize(static_cast<std::size_t>(planes * out_plane));
         batch_ = x.cols();
-        const S* xd = x.data();
-        S* yd = y_.data();
+        const Index* y0 = p.ys.begin.data();
+        const Index* y1 = p.ys.end.data();
+        const Index* x0 = p.xs.begin.data();
+        const Index* x1 = p.xs.end.data();
+        const Index W = p.in_w, pool_w = this->pool_.w;
+        const auto w32 = static_cast<std::int32_t>(W);
         for (Index q = 0; q < planes; ++q) {
-            const S* plane = xd + q * in_plane;
+            const S* plane = x.data() + q * in_plane;
+            S* yq = y_.data() + q * out_plane;
+            std::int32_t* aq = argmax_.data() + q * out_plane;
             for (Index oy = 0; oy < p.out_h; ++oy) {
-                const auto iy = static_cast<std::size_t>(oy);
-                for (Index ox = 0; ox < p.out_w; ++ox) {
-                    const auto ix = static_cast<std::size_t>(ox);
-                    Index best_at = p.ys.begin[iy] * p.in_w + p.xs.begin[ix];
-                    S best = plane[best_at];
-                    for (Index yy = p.ys.begin[iy]; yy < p.ys.end[iy]; ++yy)
-                        for (Index xx = p.xs.begin[ix]; xx < p.xs.end[ix]; ++xx) {
-                            const S v = plane[yy * p.in_w + xx];
-                            if (v > best || (std::isnan(v) && !std::isnan(best))) {  // strict: the first maximum wins
+                const Index ny = y1[oy] - y0[oy];
+                Index ox = 0;
+                if (ny == 2 && pool_w == 2) {
+                    // 2x2 windows lying inside the input (all but a clipped last one):
+                    // straight-line selects the compiler keeps branch-free.
+                    const S* r0 = plane + y0[oy] * W;
+                    const S* r1 = r0 + W;
+                    for (; ox < p.out_w && x1[ox] - x0[ox] == 2; ++ox) {
+                        const Index j = x0[ox];
+                        const S a = r0[j], b = r0[j + 1], c = r1[j], d = r1[j + 1];
+                        if ((a != a) | (b != b) | (c != c) | (d != d)) break;  // NaN: the general loop below
+                        // std::max(m, v) is (m < v) ? v : m: strict >, the first maximum wins
+                        const std::int32_t i1 = b > a;
+                        const S m1 = std::max(a, b);
+                        const std::int32_t i2 = c > m1 ? w32 : i1;
+                        const S m2 = std::max(m1, c);
+                        const std::int32_t i = d > m2 ? w32 + 1 : i2;
+                        const S m = std::max(m2, d);
+                        yq[oy * p.out_w + ox] = m;
+                        aq[oy * p.out_w + ox] = static_cast<std::int32_t>(y0[oy] * W + j) + i;
+                    }
+                }
+                for (; ox < p.out_w; ++ox) {
+                    const Index start = y0[oy] * W + x0[ox], nx = x1[ox] - x0[ox];
+                    const S* win = plane + start;
+                    S best = win[0];
+                    Index at = 0;
+                    for (Index r = 0; r < ny; ++r)
+                        for (Index c = 0; c < nx; ++c) {
+                            const S v = win[r * W + c];
+                            if (v > best || v != v) {  // strict >: the first maximum wins; a NaN wins
                                 best = v;
-                                best_at = yy * p.in_w + xx;
+                                at = r * W + c;
                             }
                         }
-                    const Index o = q * out_plane + oy * p.out_w + ox;
-                    yd[o] = best;
-                    argmax_[static_cast<std::size_t>(o)] = static_cast<std::int32_t>(best_at);
+                    yq[oy * p.out_w + ox] = best;
+                    aq[oy * p.out_w + ox] = static_cast<std::int32_t>(start + at);
                 }
             }
         }
