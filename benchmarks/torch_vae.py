@@ -30,6 +30,22 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def set_threads(n):
+    """torch.set_num_threads, and the same for OpenBLAS: Debian's torch runs
+    its GEMMs in OpenBLAS, whose thread pool ignores torch's setting."""
+    import ctypes
+    torch.set_num_threads(n)
+    for lib in ("libopenblas.so.0", "libblas.so.3"):
+        try:
+            setter = ctypes.CDLL(lib).openblas_set_num_threads
+        except (OSError, AttributeError):
+            continue
+        setter.argtypes = [ctypes.c_int]
+        setter(n)
+        return lib
+    return None
+
+
 def read_idx_images(path):
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as f:
@@ -130,7 +146,7 @@ def main():
     ap.add_argument("--synthetic", action="store_true", help="timing mode: random inputs instead of Fashion-MNIST")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
+    blas = set_threads(args.threads)
     torch.manual_seed(args.seed)
     model = VAE(784, args.hidden, args.latent)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -155,7 +171,7 @@ def main():
         for _ in range(args.time_steps):
             step(xb)
         dt = time.perf_counter() - t0
-        print(f"torch {torch.__version__} threads {args.threads} batch {args.batch}: "
+        print(f"torch {torch.__version__} threads {args.threads} (OpenBLAS threads set: {blas is not None}) batch {args.batch}: "
               f"{args.time_steps} steps in {dt:.3f} s, {dt / args.time_steps * 1e3:.3f} ms/step, "
               f"{args.time_steps * args.batch / dt:.0f} samples/s")
         return
@@ -163,7 +179,8 @@ def main():
     train = torch.from_numpy(read_idx_images(find(args.data, "train-images-idx3-ubyte")))
     test = torch.from_numpy(read_idx_images(find(args.data, "t10k-images-idx3-ubyte")))
     n = train.shape[0]
-    print(f"torch {torch.__version__}, threads {args.threads}, train {n}, test {test.shape[0]}")
+    print(f"torch {torch.__version__}, threads {args.threads} (OpenBLAS threads set: {blas is not None}), "
+          f"train {n}, test {test.shape[0]}")
     print(f"{'epoch':>5} {'recon':>9} {'kl':>8} {'train -ELBO':>12} {'test -ELBO':>11} {'samples/s':>10}")
     train_time = 0.0
     for epoch in range(1, args.epochs + 1):
