@@ -279,6 +279,12 @@ TEST_CASE("a failed load leaves the model untouched", "[io]") {
 TEST_CASE("save is atomic: a failed save throws and leaves no file behind", "[io]") {
     TempDir dir;
     auto ae = small_ae<float>(11);
+    SECTION("an unwritable directory (even for root)") {
+        if (fs::is_directory("/proc/self")) {
+            CHECK_THROWS_AS(save(ae, "/proc/self/latent_test.lat"), FormatError);
+            CHECK_FALSE(fs::exists("/proc/self/latent_test.lat"));
+        }
+    }
     SECTION("missing directory") {
         const std::string path = dir.file("no/such/dir/ae.lat");
         LATENT_CHECK_THROWS_WITH_ALL(save(ae, path), FormatError, "cannot open");

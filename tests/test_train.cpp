@@ -271,7 +271,9 @@ TEST_CASE("fit: a NaN loss throws NumericError naming epoch and batch", "[train]
     FitOptions<double> o;
     o.epochs = 4;
     o.batch_size = 3;
+    o.schedule = std::make_shared<ExponentialLR>(0.5);
     LATENT_CHECK_THROWS_WITH_ALL(fit(r, sgd, x, y, o), NumericError, "epoch 2", "batch 2", "nan");
+    CHECK(sgd.learning_rate() == 0.1);  // the scheduled rate does not stick after the throw
 
     SECTION("OnNaN::stop records the reason and keeps the completed epochs") {
         Recorder r2;

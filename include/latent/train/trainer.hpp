@@ -163,7 +163,10 @@ History fit(Trainable<S>& model, Optimizer<S>& optimizer, const Matrix<S>& x, co
                 const std::string msg = "fit: training diverged at epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
                                         ": loss is " + std::to_string(loss) + " (learning rate " +
                                         std::to_string(optimizer.learning_rate()) + "); lower the learning rate or clip gradients";
-                if (o.on_nan == OnNaN::throw_error) throw NumericError(msg);
+                if (o.on_nan == OnNaN::throw_error) {
+                    optimizer.set_learning_rate(base_lr);  // as on a normal return: a retry starts from the base rate
+                    throw NumericError(msg);
+                }
                 diverged = true;
                 history.stop_reason = msg;
                 break;
