@@ -83,13 +83,38 @@ TEST_CASE("Imputer fills missing entries, leaves observed ones, beats mean imput
     INFO("AE " << ae << ", mean " << mean);
     CHECK(ae < 0.5 * mean);
 
-    // without the mask indicator and with a sigmoid-free raw scale it still runs
+    // without the mask indicator, with a varying drop rate, it still runs
     auto o = small_options();
     o.mask_indicator = false;
+    o.vary_drop_rate = true;
     o.epochs = 2;
     latent::Imputer<float> plain(o);
     plain.fit(train);
     CHECK(plain.impute(test).allFinite());
+}
+
+TEST_CASE("Imputer uses a custom hide pattern", "[apps][imputer]") {
+    latent::Rng rng(6);
+    const Mat truth = low_rank(300, rng);
+    auto o = small_options();
+    o.epochs = 30;
+    latent::Imputer<float> imp(o);
+    long calls = 0;
+    // always hide features 0..3 together: the model learns them from 4..11
+    imp.set_hide_pattern([&calls](Mat& hide, latent::Rng&) {
+        ++calls;
+        CHECK(hide.rows() == 12);
+        CHECK(hide.isZero());
+        hide.topRows(4).setOnes();
+    });
+    imp.fit(truth);
+    CHECK(calls == 30 * ((300 + 31) / 32));
+    Mat test = low_rank(100, rng);
+    const Mat full = test;
+    test.topRows(4).setConstant(kNaN);
+    const Mat filled = imp.impute(test);
+    const Mat by_mean = latent::mean_impute(test, latent::observed_means(truth));
+    CHECK(rmse_on_missing(filled, full, test) < 0.5 * rmse_on_missing(by_mean, full, test));
 }
 
 TEST_CASE("mean_impute and knn_impute on hand-made data", "[apps][imputer]") {

@@ -187,7 +187,7 @@ inline RatingTable read_movielens(const std::string& path, RatingFormat format =
 
 // Synthetic ratings with known structure: for user u and item i
 //   r = clip(round(mean + b_u + b_i + scale * p_u . q_i + noise), min, max)
-// with p_u, q_i ~ N(0, I / rank) (so p . q has unit variance), biases and noise
+// with p_u, q_i ~ N(0, I / sqrt(rank)) (so p . q has unit variance), biases and noise
 // Gaussian. Each (u, i) is observed with probability `density`; every user and
 // item gets at least `min_per_user` / `min_per_item` ratings.
 struct SyntheticRatingOptions {
@@ -217,7 +217,7 @@ inline RatingTable make_synthetic_ratings(const SyntheticRatingOptions& o, Rng& 
     if (o.min_per_user > o.items || o.min_per_item > o.users)
         throw ConfigError("make_synthetic_ratings: min_per_user / min_per_item exceed the number of items / users");
     Eigen::MatrixXd p(o.rank, o.users), q(o.rank, o.items);
-    const double s = 1.0 / std::sqrt(static_cast<double>(o.rank));
+    const double s = std::pow(static_cast<double>(o.rank), -0.25);  // var(p.q) = rank * s^4 = 1
     rng.fill_normal(p, 0.0, s);
     rng.fill_normal(q, 0.0, s);
     Eigen::VectorXd bu(o.users), bi(o.items);
@@ -362,9 +362,9 @@ private:
 
 struct AutoRecOptions {
     Index hidden = 500;           // hidden units (sigmoid)
-    double l2 = 1e-4;             // penalty l2 * (||W1||^2 + ||W2||^2), against the mean loss over observed ratings
+    double l2 = 5e-4;             // penalty l2 * (||W1||^2 + ||W2||^2), against the mean loss over observed ratings
     double input_dropout = 0.0;   // dropout on the input ratings while training (0: off)
-    long epochs = 60;
+    long epochs = 40;
     Index batch_size = 32;        // items per batch
     double learning_rate = 1e-3;  // Adam
     std::uint64_t seed = 0;
