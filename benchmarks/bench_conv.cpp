@@ -73,7 +73,10 @@ void BM_DenoiserTrainStep(benchmark::State& state) {
     state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
     latent::set_num_threads(1);
 }
+// Wall-clock rates, and rates per process CPU-second (steadier on a shared
+// machine; compare with torch_denoiser.py's "samples per CPU-second").
 BENCHMARK(BM_DenoiserTrainStep)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_DenoiserTrainStep)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 // Conv2D forward + backward (weight and input gradients) at the denoiser's
 // shapes: args = threads, in channels, size, filters, valid (0/1).

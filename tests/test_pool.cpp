@@ -4,6 +4,8 @@
 #include "conv_support.hpp"
 #include "golden/conv_golden_values.hpp"
 
+#include <limits>
+
 using conv_test::fill;
 using conv_test::MatD;
 using latent::AvgPool2D;
@@ -120,6 +122,24 @@ TEST_CASE("MaxPool2D ties: the first maximum in row-major window order wins, gra
     CHECK(dx == expected);
     // repeated runs give the same result
     CHECK(p.backward(MatD::Constant(2, 1, 1.0)) == expected);
+}
+
+TEST_CASE("MaxPool2D propagates NaN like PyTorch (on the 2x2 fast path and the general one)", "[pool]") {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (Index k : {2, 3}) {
+        MaxPool2D<double> p(k);
+        conv_test::Standalone s(p, Shape{1, k, 2 * k});
+        MatD x = MatD::Zero(2 * k * k, 1);
+        x(1, 0) = nan;          // first window
+        x(2 * k - 1, 0) = 5.0;  // second window: a number, no NaN
+        const MatD& y = p.forward(x, latent::Mode::train);
+        CHECK(std::isnan(y(0, 0)));
+        CHECK(y(1, 0) == 5.0);
+        const MatD& dx = p.backward(MatD::Ones(2, 1));
+        CHECK(dx(1, 0) == 1.0);
+        CHECK(dx(2 * k - 1, 0) == 1.0);
+        CHECK(dx.sum() == 2.0);
+    }
 }
 
 TEST_CASE("pooling gradients over pool x stride x padding x ceil mode x odd sizes", "[pool][gradcheck]") {
