@@ -15,7 +15,8 @@
 // averaged over the window). Prints the ROC AUC (all anomalies and per kind),
 // average precision, and precision/recall at a threshold set on normal
 // validation windows; writes a PNG with, for one window of each kind, the
-// anomalous channel, its reconstruction and the per-step error.
+// anomalous channel, its reconstruction and the per-step error (the anomaly
+// score over time).
 #include "common/common.hpp"
 
 #include <latent/metrics/ranking.hpp>
@@ -209,16 +210,21 @@ int main(int argc, char** argv) {
         std::cout << "average precision " << ex::num(ap, 4) << "; final training loss " << ex::num(history.final_loss())
                   << ", validation loss " << ex::num(history.last().val_loss) << "; training " << ex::num(train_seconds, 1) << " s\n";
 
-        // PNG: one window of each kind (the first in the test set): the
-        // anomalous channel and its reconstruction, and the per-step error.
+        // PNG: for each kind, the test window whose anomaly starts nearest the
+        // middle: the anomalous channel and its reconstruction, and the
+        // per-step error beside the window threshold (a window is flagged when
+        // the mean of its per-step errors exceeds it).
         const Mat recon = ae.reconstruct(test);
         const int pw = 460, ph = 200;
         ex::Canvas fig(2 * pw, 3 * ph);
         int row = 0;
         for (Kind k : {Kind::spike, Kind::level, Kind::frequency}) {
-            Index j = 0;
-            while (j < test_n && test_info[static_cast<std::size_t>(j)].kind != k) ++j;
-            if (j == test_n) continue;
+            Index j = -1;
+            for (Index i = 0; i < test_n; ++i) {
+                const Window& wi = test_info[static_cast<std::size_t>(i)];
+                if (wi.kind == k && (j < 0 || std::abs(wi.start - T / 2) < std::abs(test_info[static_cast<std::size_t>(j)].start - T / 2))) j = i;
+            }
+            if (j < 0) continue;
             const Window& w = test_info[static_cast<std::size_t>(j)];
             std::vector<double> t(static_cast<std::size_t>(T)), sx, rx, e;
             for (Index i = 0; i < T; ++i) {
@@ -237,7 +243,7 @@ int main(int argc, char** argv) {
             ep.title("per-step error (window score " + ex::num(scores(j), 3) + ")");
             ep.line(t, e, ex::palette(3), 2);
             ep.hline(threshold, ex::Rgb{200, 60, 60});
-            ep.add_legend(ex::Rgb{200, 60, 60}, "threshold");
+            ep.add_legend(ex::Rgb{200, 60, 60}, "window threshold");
             fig.blit(sp.render(), 0, row * ph);
             fig.blit(ep.render(), pw, row * ph);
             ++row;
