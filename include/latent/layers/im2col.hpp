@@ -196,6 +196,86 @@ void col2im(const ConvGeometry& g, const S* col, Index ld, Index count, S* a) {
             });
 }
 
+// The "linear" layout of a stride-1 convolution: the image planes are
+// zero-padded to Hp = Ho + (kh-1)*dh rows of Wp = Wo + (kw-1)*dw, and grid
+// position (y, x) becomes linear position y*Wp + x, so that every kernel tap
+// reads one contiguous run of M = Ho*Wp values (the last Wp - Wo of every
+// row are scratch). im2col then copies whole runs instead of grid rows.
+struct LinearLayout {
+    Index width = 0, height = 0;  // Wp, Hp
+    Index plane = 0;              // Hp*Wp + read slack for the last tap
+    Index positions = 0;          // M = Ho*Wp
+};
+
+inline LinearLayout linear_layout(const ConvGeometry& g) {
+    LinearLayout l;
+    l.width = g.out_w + (g.kernel_w - 1) * g.dilation_w;
+    l.height = g.out_h + (g.kernel_h - 1) * g.dilation_h;
+    l.plane = l.height * l.width + (g.kernel_w - 1) * g.dilation_w;
+    l.positions = g.out_h * l.width;
+    return l;
+}
+
+// Offset of kernel tap k = (c*kh + ky)*kw + kx within its channel's padded plane.
+inline Index tap_offset(const ConvGeometry& g, const LinearLayout& l, Index k) {
+    const Index kx = k % g.kernel_w, ky = (k / g.kernel_w) % g.kernel_h;
+    return ky * g.dilation_h * l.width + kx * g.dilation_w;
+}
+
+// One sample's image planes (C x H x W) into zero-padded planes (C x plane).
+template <class S>
+void pad_planes(const ConvGeometry& g, const LinearLayout& l, const S* a, S* xp) {
+    std::fill(xp, xp + g.channels * l.plane, S(0));
+    const Index x0 = std::max<Index>(g.pad_left, 0), x1 = std::min<Index>(l.width, g.width + g.pad_left);
+    if (x1 <= x0) return;
+    for (Index c = 0; c < g.channels; ++c)
+        for (Index r = 0; r < l.height; ++r) {
+            const Index y = r - g.pad_top;
+            if (y < 0 || y >= g.height) continue;
+            std::memcpy(xp + c * l.plane + r * l.width + x0, a + (c * g.height + y) * g.width + (x0 - g.pad_left),
+                        static_cast<std::size_t>(x1 - x0) * sizeof(S));
+        }
+}
+
+// One sample's grid planes (F x Ho x Wo) into linear rows: feature f at
+// lin + f*ld, positions 0..M-1, scratch entries zero.
+template <class S>
+void to_linear(const ConvGeometry& g, const LinearLayout& l, Index features, const S* b, S* lin, Index ld) {
+    for (Index f = 0; f < features; ++f) {
+        S* dst = lin + f * ld;
+        for (Index y = 0; y < g.out_h; ++y) {
+            std::memcpy(dst + y * l.width, b + (f * g.out_h + y) * g.out_w, static_cast<std::size_t>(g.out_w) * sizeof(S));
+            std::fill(dst + y * l.width + g.out_w, dst + (y + 1) * l.width, S(0));
+        }
+    }
+}
+
+// The inverse: linear rows back to grid planes (+ bias[f] when given).
+template <class S>
+void from_linear(const ConvGeometry& g, const LinearLayout& l, Index features, const S* lin, Index ld, const S* bias, S* b) {
+    for (Index f = 0; f < features; ++f) {
+        const S add = bias ? bias[f] : S(0);
+        for (Index y = 0; y < g.out_h; ++y) {
+            const S* src = lin + f * ld + y * l.width;
+            S* dst = b + (f * g.out_h + y) * g.out_w;
+            for (Index x = 0; x < g.out_w; ++x) dst[x] = src[x] + add;
+        }
+    }
+}
+
+// Linear im2col of `count` samples: colT (ld x C*kh*kw), sample n's rows at
+// n*M; `xp` holds one sample's padded planes.
+template <class S>
+void im2col_linear(const ConvGeometry& g, const LinearLayout& l, const S* a, Index count, S* xp, S* col, Index ld) {
+    const Index K = g.patch_size(), kk = g.kernel_h * g.kernel_w;
+    for (Index n = 0; n < count; ++n) {
+        pad_planes(g, l, a + n * g.image_size(), xp);
+        for (Index k = 0; k < K; ++k)
+            std::memcpy(col + k * ld + n * l.positions, xp + (k / kk) * l.plane + tap_offset(g, l, k),
+                        static_cast<std::size_t>(l.positions) * sizeof(S));
+    }
+}
+
 // rows (ld x F) <- b (F*P x count): rows(n*P + p, f) = b(f*P + p, n).
 template <class S>
 void to_position_rows(const S* b, Index features, Index P, Index count, S* rows, Index ld) {
@@ -327,19 +407,34 @@ public:
             return;
         }
         const ConstMap W(wt, K, F);
-        const Index chunk = chunk_size(N, P * std::max(K, F));
-        prepare(chunk, P * K, P * F, grad_b ? K * F : 0);
+        // Stride 1: the linear layout (Q = Ho*Wp rows per sample); else grid positions (Q = P).
+        const bool linear = stride_one();
+        const LinearLayout lay = linear_layout(geo_);
+        const Index Q = linear ? lay.positions : P;
+        const Index chunk = chunk_size(N, Q * std::max(K, F));
+        prepare(chunk, Q * K, Q * F, grad_b ? K * F : 0, linear ? geo_.channels * lay.plane : 0);
         const int used = parallel_chunks((N + chunk - 1) / chunk, [&](int t, Index i) {
-            const Index n0 = i * chunk, cnt = std::min(chunk, N - n0), ld = cnt * P;
+            const Index n0 = i * chunk, cnt = std::min(chunk, N - n0), ld = cnt * Q;
             Workspace& w = work_[static_cast<std::size_t>(t)];
             Map col(w.col.data(), ld, K), rows(w.rows.data(), ld, F);
-            im2col(geo_, a.data() + n0 * a.rows(), cnt, col.data(), ld);
+            if (linear)
+                im2col_linear(geo_, lay, a.data() + n0 * a.rows(), cnt, w.pad.data(), col.data(), ld);
+            else
+                im2col(geo_, a.data() + n0 * a.rows(), cnt, col.data(), ld);
             if (b) {
                 rows.noalias() = col * W;
-                from_position_rows(rows.data(), ld, F, P, cnt, bias, b->data() + n0 * b->rows());
+                S* out = b->data() + n0 * b->rows();
+                if (linear)
+                    for (Index n = 0; n < cnt; ++n) from_linear(geo_, lay, F, rows.data() + n * Q, ld, bias, out + n * b->rows());
+                else
+                    from_position_rows(rows.data(), ld, F, P, cnt, bias, out);
             }
             if (grad_b) {
-                to_position_rows(grad_b->data() + n0 * grad_b->rows(), F, P, cnt, rows.data(), ld);
+                const S* g = grad_b->data() + n0 * grad_b->rows();
+                if (linear)
+                    for (Index n = 0; n < cnt; ++n) to_linear(geo_, lay, F, g + n * grad_b->rows(), rows.data() + n * Q, ld);
+                else
+                    to_position_rows(g, F, P, cnt, rows.data(), ld);
                 Map dW(w.dw.data(), K, F);
                 dW.noalias() += col.transpose() * rows;
             }
@@ -351,7 +446,7 @@ public:
     // dWT += colT(image_a)^T rows(B). B: F*P x N.
     void adjoint(const Mat& b, const S* wt, Mat* a, const Mat* image_a, S* dwt) {
         const Index N = b.cols(), P = geo_.positions(), K = geo_.patch_size(), F = features_;
-        const Index PA = geo_.height * geo_.width, C = geo_.channels, KF = F * geo_.kernel_h * geo_.kernel_w;
+        const Index C = geo_.channels, KF = F * geo_.kernel_h * geo_.kernel_w;
         if (a) a->resize(geo_.image_size(), N);
         if (uses_direct()) {
             if (geo_.stride_h == 1 && geo_.stride_w == 1) {
@@ -365,27 +460,47 @@ public:
         const bool flip = a && uses_flipped_adjoint();
         if (flip) flip_weights(wt);
         const ConstMap W(wt, K, F), Wf(flip_w_.data(), KF, C);
-        const Index per_sample = std::max(image_a ? P * std::max(K, F) : 0, a ? (flip ? PA * std::max(KF, C) : P * std::max(K, F)) : 0);
-        const Index chunk = chunk_size(N, per_sample);
-        prepare(chunk, std::max(P * K, flip ? PA * KF : 0), std::max(P * F, flip ? PA * C : 0), image_a ? K * F : 0);
+        // Weight gradient at stride 1 and the flipped adjoint use the linear
+        // layout; the plain adjoint (GEMM + col2im) uses grid positions.
+        const bool linear = stride_one();
+        const LinearLayout lay = linear_layout(geo_), lay_f = linear_layout(flip_);
+        const Index Q = linear ? lay.positions : P, Qa = lay_f.positions;
+        Index col_ps = 0, rows_ps = 0, pad = 0;
+        if (image_a) col_ps = Q * K, rows_ps = Q * F, pad = linear ? geo_.channels * lay.plane : 0;
+        if (a && flip) col_ps = std::max(col_ps, Qa * KF), rows_ps = std::max(rows_ps, Qa * C), pad = std::max(pad, F * lay_f.plane);
+        if (a && !flip) col_ps = std::max(col_ps, P * K), rows_ps = std::max(rows_ps, P * F);
+        const Index chunk = chunk_size(N, std::max(col_ps, rows_ps));
+        prepare(chunk, col_ps, rows_ps, image_a ? K * F : 0, pad);
         const int used = parallel_chunks((N + chunk - 1) / chunk, [&](int t, Index i) {
-            const Index n0 = i * chunk, cnt = std::min(chunk, N - n0), ld = cnt * P;
+            const Index n0 = i * chunk, cnt = std::min(chunk, N - n0);
             Workspace& w = work_[static_cast<std::size_t>(t)];
-            if (flip) {
-                const Index lda = cnt * PA;
+            const S* bc = b.data() + n0 * b.rows();
+            if (a && flip) {
+                const Index lda = cnt * Qa;
                 Map col(w.col.data(), lda, KF), rows(w.rows.data(), lda, C);
-                im2col(flip_, b.data() + n0 * b.rows(), cnt, col.data(), lda);
+                im2col_linear(flip_, lay_f, bc, cnt, w.pad.data(), col.data(), lda);
                 rows.noalias() = col * Wf;
-                from_position_rows(rows.data(), lda, C, PA, cnt, static_cast<const S*>(nullptr), a->data() + n0 * a->rows());
+                for (Index n = 0; n < cnt; ++n)
+                    from_linear(flip_, lay_f, C, rows.data() + n * Qa, lda, static_cast<const S*>(nullptr), a->data() + (n0 + n) * a->rows());
             }
-            Map col(w.col.data(), ld, K), rows(w.rows.data(), ld, F);
-            if ((a && !flip) || image_a) to_position_rows(b.data() + n0 * b.rows(), F, P, cnt, rows.data(), ld);
             if (a && !flip) {
+                const Index ld = cnt * P;
+                Map col(w.col.data(), ld, K), rows(w.rows.data(), ld, F);
+                to_position_rows(bc, F, P, cnt, rows.data(), ld);
                 col.noalias() = rows * W.transpose();
                 col2im(geo_, col.data(), ld, cnt, a->data() + n0 * a->rows());
             }
             if (image_a) {
-                im2col(geo_, image_a->data() + n0 * image_a->rows(), cnt, col.data(), ld);
+                const Index ld = cnt * Q;
+                Map col(w.col.data(), ld, K), rows(w.rows.data(), ld, F);
+                const S* ai = image_a->data() + n0 * image_a->rows();
+                if (linear) {
+                    im2col_linear(geo_, lay, ai, cnt, w.pad.data(), col.data(), ld);
+                    for (Index n = 0; n < cnt; ++n) to_linear(geo_, lay, F, bc + n * b.rows(), rows.data() + n * Q, ld);
+                } else {
+                    im2col(geo_, ai, cnt, col.data(), ld);
+                    to_position_rows(bc, F, P, cnt, rows.data(), ld);
+                }
                 Map dW(w.dw.data(), K, F);
                 dW.noalias() += col.transpose() * rows;
             }
@@ -398,8 +513,9 @@ public:
 
 private:
     struct Workspace {
-        Vector<S> col, rows, dw;
+        Vector<S> col, rows, dw, pad;
     };
+    bool stride_one() const { return geo_.stride_h == 1 && geo_.stride_w == 1; }
 
     // Samples per chunk: within the budget, and enough chunks for every thread.
     Index chunk_size(Index N, Index per_sample) const {
@@ -408,12 +524,13 @@ private:
         const Index by_threads = std::max<Index>((N + threads - 1) / threads, 1);
         return std::min(by_budget, by_threads);
     }
-    void prepare(Index chunk, Index col_per_sample, Index rows_per_sample, Index dw_size) {
+    void prepare(Index chunk, Index col_per_sample, Index rows_per_sample, Index dw_size, Index pad_size) {
         const auto threads = static_cast<std::size_t>(std::max(num_threads(), 1));
         if (work_.size() < threads) work_.resize(threads);
         for (auto& w : work_) {
             if (w.col.size() < chunk * col_per_sample) w.col.resize(chunk * col_per_sample);
             if (w.rows.size() < chunk * rows_per_sample) w.rows.resize(chunk * rows_per_sample);
+            if (w.pad.size() < pad_size) w.pad.resize(pad_size);
             if (dw_size > 0) w.dw.setZero(dw_size);  // no allocation once sized
         }
     }
@@ -438,65 +555,34 @@ private:
     // contiguous multiply-add of length Ho*Wp ("linear" rows whose last
     // Wp - Wo entries are scratch). Chosen for F <= 2, where an im2col GEMM
     // would be a matrix-vector product.
-    Index lin_width() const { return geo_.out_w + (geo_.kernel_w - 1) * geo_.dilation_w; }
-    Index lin_height() const { return geo_.out_h + (geo_.kernel_h - 1) * geo_.dilation_h; }
-    Index lin_plane() const { return lin_height() * lin_width() + (geo_.kernel_w - 1) * geo_.dilation_w; }  // + read slack
-    Index tap_offset(Index k) const {
-        const Index kx = k % geo_.kernel_w, ky = (k / geo_.kernel_w) % geo_.kernel_h;
-        return ky * geo_.dilation_h * lin_width() + kx * geo_.dilation_w;
-    }
-    // Sample n's image planes into zero-padded planes (C x lin_plane).
-    void pad_planes(const S* a, S* xp) const {
-        const Index Wp = lin_width(), Hp = lin_height(), L = lin_plane();
-        std::fill(xp, xp + geo_.channels * L, S(0));
-        for (Index c = 0; c < geo_.channels; ++c)
-            for (Index r = 0; r < Hp; ++r) {
-                const Index y = r - geo_.pad_top;
-                if (y < 0 || y >= geo_.height) continue;
-                const Index x0 = std::max<Index>(geo_.pad_left, 0), x1 = std::min<Index>(Wp, geo_.width + geo_.pad_left);
-                if (x1 > x0)
-                    std::memcpy(xp + c * L + r * Wp + x0, a + (c * geo_.height + y) * geo_.width + (x0 - geo_.pad_left),
-                                static_cast<std::size_t>(x1 - x0) * sizeof(S));
-            }
-    }
-    // Grid planes (F x Ho x Wo) to linear rows (F x Ho*Wp), scratch entries zero.
-    void to_linear(const S* b, S* lin) const {
-        const Index Wp = lin_width(), Ho = geo_.out_h, Wo = geo_.out_w;
-        std::fill(lin, lin + features_ * Ho * Wp, S(0));
-        for (Index f = 0; f < features_; ++f)
-            for (Index y = 0; y < Ho; ++y) std::memcpy(lin + (f * Ho + y) * Wp, b + (f * Ho + y) * Wo, static_cast<std::size_t>(Wo) * sizeof(S));
-    }
-
     // B = A (x) W + bias;  dW += A (x) G  (per sample, samples in parallel)
     void direct_correlate(const Mat& a, const S* wt, Mat* b, const S* bias, const Mat* g, S* dwt) {
         const Index N = a.cols(), K = geo_.patch_size(), F = features_, kk = geo_.kernel_h * geo_.kernel_w;
-        const Index Ho = geo_.out_h, Wo = geo_.out_w, Wp = lin_width(), L = lin_plane(), M = Ho * Wp;
+        const LinearLayout lay = linear_layout(geo_);
+        const Index L = lay.plane, M = lay.positions;
         prepare_direct(geo_.channels * L, F * M, g ? K * F : 0);
         const int used = parallel_chunks(N, [&](int t, Index n) {
             Workspace& w = work_[static_cast<std::size_t>(t)];
             S* xp = w.col.data();
             S* lin = w.rows.data();
-            pad_planes(a.data() + n * a.rows(), xp);
+            pad_planes(geo_, lay, a.data() + n * a.rows(), xp);
             if (b) {
                 std::fill(lin, lin + F * M, S(0));
                 for (Index k = 0; k < K; ++k) {
-                    const S* src = xp + (k / kk) * L + tap_offset(k);
+                    const S* src = xp + (k / kk) * L + tap_offset(geo_, lay, k);
                     for (Index f = 0; f < F; ++f) {
                         const S wk = wt[f * K + k];
                         S* dst = lin + f * M;
                         for (Index i = 0; i < M; ++i) dst[i] += wk * src[i];
                     }
                 }
-                S* bn = b->data() + n * b->rows();
-                for (Index f = 0; f < F; ++f)
-                    for (Index y = 0; y < Ho; ++y)
-                        for (Index x = 0; x < Wo; ++x) bn[(f * Ho + y) * Wo + x] = lin[f * M + y * Wp + x] + (bias ? bias[f] : S(0));
+                from_linear(geo_, lay, F, lin, M, bias, b->data() + n * b->rows());
             }
             if (g) {
-                to_linear(g->data() + n * g->rows(), lin);
+                to_linear(geo_, lay, F, g->data() + n * g->rows(), lin, M);
                 S* dw = w.dw.data();
                 for (Index k = 0; k < K; ++k) {
-                    const S* src = xp + (k / kk) * L + tap_offset(k);
+                    const S* src = xp + (k / kk) * L + tap_offset(geo_, lay, k);
                     const Eigen::Map<const Vector<S>> xs(src, M);
                     for (Index f = 0; f < F; ++f) dw[f * K + k] += xs.dot(Eigen::Map<const Vector<S>>(lin + f * M, M));
                 }
@@ -508,17 +594,18 @@ private:
     // A = adjoint(B);  dW += image_a (x) B  (per sample, samples in parallel)
     void direct_adjoint(const Mat& b, const S* wt, Mat* a, const Mat* image_a, S* dwt) {
         const Index N = b.cols(), K = geo_.patch_size(), F = features_, kk = geo_.kernel_h * geo_.kernel_w;
-        const Index Wp = lin_width(), Hp = lin_height(), L = lin_plane(), M = geo_.out_h * Wp;
+        const LinearLayout lay = linear_layout(geo_);
+        const Index Wp = lay.width, Hp = lay.height, L = lay.plane, M = lay.positions;
         prepare_direct(geo_.channels * L, F * M, image_a ? K * F : 0);
         const int used = parallel_chunks(N, [&](int t, Index n) {
             Workspace& w = work_[static_cast<std::size_t>(t)];
             S* xp = w.col.data();
             S* lin = w.rows.data();
-            to_linear(b.data() + n * b.rows(), lin);
+            to_linear(geo_, lay, F, b.data() + n * b.rows(), lin, M);
             if (a) {
                 std::fill(xp, xp + geo_.channels * L, S(0));
                 for (Index k = 0; k < K; ++k) {
-                    S* dst = xp + (k / kk) * L + tap_offset(k);
+                    S* dst = xp + (k / kk) * L + tap_offset(geo_, lay, k);
                     for (Index f = 0; f < F; ++f) {
                         const S wk = wt[f * K + k];
                         const S* src = lin + f * M;
@@ -536,10 +623,10 @@ private:
                         }
             }
             if (image_a) {
-                pad_planes(image_a->data() + n * image_a->rows(), xp);
+                pad_planes(geo_, lay, image_a->data() + n * image_a->rows(), xp);
                 S* dw = w.dw.data();
                 for (Index k = 0; k < K; ++k) {
-                    const S* src = xp + (k / kk) * L + tap_offset(k);
+                    const S* src = xp + (k / kk) * L + tap_offset(geo_, lay, k);
                     const Eigen::Map<const Vector<S>> xs(src, M);
                     for (Index f = 0; f < F; ++f) dw[f * K + k] += xs.dot(Eigen::Map<const Vector<S>>(lin + f * M, M));
                 }
