@@ -311,10 +311,13 @@ TEST_CASE("Gradient check through the whole VAE loss with a fixed noise draw", "
         const MatD x = binary_data(10, 6, rng);
         const auto post = vae.encode(x);
         const VecD kl = gaussian_kl_per_dim(post.mu, post.logvar);
-        // a floor between the dimensions' KLs, away from each
+        // a floor in the widest gap between the dimensions' KLs, away from each
         VecD sorted = kl;
         std::sort(sorted.data(), sorted.data() + sorted.size());
-        const double lambda = 0.5 * (sorted(1) + sorted(2));
+        Index gap = 0;
+        for (Index i = 1; i + 1 < sorted.size(); ++i)
+            if (sorted(i + 1) - sorted(i) > sorted(gap + 1) - sorted(gap)) gap = i;
+        const double lambda = 0.5 * (sorted(gap) + sorted(gap + 1));
         INFO("per-dimension KL " << kl.transpose() << ", lambda " << lambda);
         REQUIRE((kl.array() - lambda).abs().minCoeff() > 1e-4);
         vae.set_free_bits(lambda);
@@ -542,6 +545,29 @@ TEST_CASE("VAE construction errors name what was expected", "[vae]") {
     auto vae = make_dense_vae<float>({6, 4, 2});
     CHECK_THROWS_AS(vae.encode(MatD(6, 1).cast<float>()), Error);  // not built
     CHECK_THROWS_AS(make_dense_vae<float>({6}), ConfigError);
+}
+
+TEST_CASE("make_dense_vae starts from PyTorch's nn.Linear initialization", "[vae]") {
+    auto vae = make_dense_vae<double>({30, 20, 4});
+    Rng rng(3);
+    vae.build(Shape{30}, rng);
+    // encoder 30 -> 20 -> 8, decoder 4 -> 20 -> 30: U(+-1/sqrt(fan_in)) for weights and biases
+    const Index fan_in[] = {30, 30, 20, 20, 4, 4, 20, 20};
+    const auto views = vae.parameters();
+    REQUIRE(views.size() == 8);
+    for (std::size_t i = 0; i < views.size(); ++i) {
+        INFO(views[i].name);
+        const double bound = 1 / std::sqrt(static_cast<double>(fan_in[i]));
+        CHECK(views[i].value.cwiseAbs().maxCoeff() <= bound);
+        CHECK(views[i].value.cwiseAbs().maxCoeff() > 0.8 * bound);  // filled, not zero
+    }
+    // the init is part of the layer's configuration and round-trips
+    const LayerConfig c = Dense<double>(3, true, WeightInit::pytorch).config();
+    CHECK(c.get("init") == "pytorch");
+    CHECK(Dense<double>::from_config(c)->config() == c);
+    LayerConfig bad = c;
+    bad.set("init", "bogus");
+    CHECK_THROWS_AS(Dense<double>::from_config(bad), ConfigError);
 }
 
 // ---------------------------------------------------------------- save / load

@@ -73,7 +73,7 @@ inline void write_conv_config(LayerConfig& c, Index filters, Size2 kernel, const
     if (o.padding.kind == Padding::Kind::explicit_amount) c.set("pad_h", o.padding.amount.h).set("pad_w", o.padding.amount.w);
     c.set("dilation_h", o.dilation.h).set("dilation_w", o.dilation.w);
     if (transposed) c.set("output_padding_h", o.output_padding.h).set("output_padding_w", o.output_padding.w);
-    c.set("bias", o.bias).set("init", std::string(o.init == WeightInit::he ? "he" : "glorot"));
+    c.set("bias", o.bias).set("init", weight_init_name(o.init));
 }
 
 inline ConvOptions read_conv_options(const LayerConfig& c) {
@@ -87,7 +87,7 @@ inline ConvOptions read_conv_options(const LayerConfig& c) {
     o.dilation = Size2(c.get_index("dilation_h", 1), c.get_index("dilation_w", 1));
     o.output_padding = Size2(c.get_index("output_padding_h", 0), c.get_index("output_padding_w", 0));
     o.bias = c.get_bool("bias", true);
-    o.init = c.get_string("init", "glorot") == "he" ? WeightInit::he : WeightInit::glorot;
+    o.init = weight_init_from_name(c.get_string("init", "glorot"));
     return o;
 }
 
@@ -188,9 +188,8 @@ protected:
         const detail::ConvGeometry g = detail::conv_geometry(type(), in, kernel_, opt_);
         engine_.configure(g, filters_);
         const Index fan_in = in.c * kernel_.h * kernel_.w, fan_out = filters_ * kernel_.h * kernel_.w;
-        weight_ = {"weight", fan_in, filters_,
-                   opt_.init == WeightInit::he ? Init::he_uniform(fan_in) : Init::glorot_uniform(fan_in, fan_out), true};
-        bias_ = {"bias", filters_, 1, Init::zeros(), false};
+        weight_ = {"weight", fan_in, filters_, weight_init(opt_.init, fan_in, fan_out), true};
+        bias_ = {"bias", filters_, 1, bias_init(opt_.init, fan_in), false};
     }
 
 private:

@@ -91,9 +91,8 @@ protected:
         // Each output sums about C*kh*kw/(sh*sw) products: that is its fan-in.
         const Index fan_in = std::max<Index>(in.c * kernel_.h * kernel_.w / (opt_.stride.h * opt_.stride.w), 1);
         const Index fan_out = filters_ * kernel_.h * kernel_.w;
-        weight_ = {"weight", fan_out, in.c,
-                   opt_.init == WeightInit::he ? Init::he_uniform(fan_in) : Init::glorot_uniform(fan_in, fan_out), true};
-        bias_ = {"bias", filters_, 1, Init::zeros(), false};
+        weight_ = {"weight", fan_out, in.c, weight_init(opt_.init, fan_in, fan_out), true};
+        bias_ = {"bias", filters_, 1, bias_init(opt_.init, fan_in), false};
     }
 
 private:

@@ -1,11 +1,42 @@
 // Dense: Y = W X + b.  W: out x in, X: in x batch, b: out, Y: out x batch.
 #pragma once
 
+#include <cmath>
+
+#include "latent/core/gemm.hpp"
 #include "latent/layers/layer.hpp"
 
 namespace latent {
 
-enum class WeightInit { glorot, he };
+// glorot: U(+-sqrt(6/(fan_in+fan_out))) weights (Keras' default); he: U(+-sqrt(6/fan_in))
+// weights (ReLU stacks); pytorch: U(+-1/sqrt(fan_in)) for weights AND biases,
+// PyTorch's default for nn.Linear / nn.Conv2d. Biases are zero otherwise.
+enum class WeightInit { glorot, he, pytorch };
+
+inline const char* weight_init_name(WeightInit k) {
+    switch (k) {
+        case WeightInit::glorot: return "glorot";
+        case WeightInit::he: return "he";
+        case WeightInit::pytorch: return "pytorch";
+    }
+    return "?";
+}
+inline WeightInit weight_init_from_name(const std::string& name) {
+    for (WeightInit k : {WeightInit::glorot, WeightInit::he, WeightInit::pytorch})
+        if (name == weight_init_name(k)) return k;
+    throw ConfigError("weight init: expected glorot, he or pytorch, found '" + name + "'");
+}
+inline Init weight_init(WeightInit k, Index fan_in, Index fan_out) {
+    switch (k) {
+        case WeightInit::he: return Init::he_uniform(fan_in);
+        case WeightInit::pytorch: return Init::uniform(1.0 / std::sqrt(static_cast<double>(fan_in)));
+        case WeightInit::glorot: break;
+    }
+    return Init::glorot_uniform(fan_in, fan_out);
+}
+inline Init bias_init(WeightInit k, Index fan_in) {
+    return k == WeightInit::pytorch ? Init::uniform(1.0 / std::sqrt(static_cast<double>(fan_in))) : Init::zeros();
+}
 
 template <class S>
 class Dense : public Layer<S> {
@@ -37,37 +68,35 @@ public:
         x_ = &x;
         y_.resize(units_, x.cols());
         // Start from the bias and accumulate the product into it: one pass
-        // fewer than W X then += b (Eigen's "=" product zero-fills first).
+        // fewer than W X then += b. (detail::matmul: core/gemm.hpp.)
         if (use_bias_) {
             const auto b = bias_.w().col(0);
             for (Index j = 0; j < y_.cols(); ++j) y_.col(j) = b;  // (replicate() would not vectorize)
-            y_.noalias() += weight_.w() * x;
-        } else {
-            y_.noalias() = weight_.w() * x;
         }
+        detail::matmul(y_, weight_.w(), false, x, false, use_bias_);
         return y_;
     }
 
     // dW += dY X^T,  db += sum_batch dY,  dX = W^T dY
     const Mat& backward(const Mat& dy) override {
         this->check_grad(dy, x_->cols());
-        weight_.g().noalias() += dy * x_->transpose();
+        detail::matmul(weight_.g(), dy, false, *x_, true, true);
         if (use_bias_) bias_.g().col(0) += dy.rowwise().sum();
         if (this->input_grad_) {
             dx_.resize(x_->rows(), dy.cols());
-            dx_.noalias() = weight_.w().transpose() * dy;
+            detail::matmul(dx_, weight_.w(), true, dy, false, false);
         }
         return dx_;
     }
 
     LayerConfig config() const override {
         LayerConfig c("Dense");
-        c.set("units", units_).set("bias", use_bias_).set("init", std::string(init_ == WeightInit::he ? "he" : "glorot"));
+        c.set("units", units_).set("bias", use_bias_).set("init", weight_init_name(init_));
         return c;
     }
     static LayerPtr<S> from_config(const LayerConfig& c) {
         return std::make_unique<Dense>(c.get_index("units"), c.get_bool("bias", true),
-                                       c.get_string("init", "glorot") == "he" ? WeightInit::he : WeightInit::glorot);
+                                       weight_init_from_name(c.get_string("init", "glorot")));
     }
 
     // Maps into the model's buffer (valid once built and bound).
@@ -81,9 +110,8 @@ public:
 protected:
     void on_build(Shape in, Shape out) override {
         const Index fan_in = in.size(), fan_out = out.size();
-        weight_ = {"weight", fan_out, fan_in,
-                   init_ == WeightInit::he ? Init::he_uniform(fan_in) : Init::glorot_uniform(fan_in, fan_out), true};
-        bias_ = {"bias", fan_out, 1, Init::zeros(), false};
+        weight_ = {"weight", fan_out, fan_in, weight_init(init_, fan_in, fan_out), true};
+        bias_ = {"bias", fan_out, 1, bias_init(init_, fan_in), false};
     }
 
 private:
