@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "latent/core/gemm.hpp"
 #include "latent/layers/layer.hpp"
 
 namespace latent {
@@ -67,25 +68,23 @@ public:
         x_ = &x;
         y_.resize(units_, x.cols());
         // Start from the bias and accumulate the product into it: one pass
-        // fewer than W X then += b (Eigen's "=" product zero-fills first).
+        // fewer than W X then += b. (detail::matmul: core/gemm.hpp.)
         if (use_bias_) {
             const auto b = bias_.w().col(0);
             for (Index j = 0; j < y_.cols(); ++j) y_.col(j) = b;  // (replicate() would not vectorize)
-            y_.noalias() += weight_.w() * x;
-        } else {
-            y_.noalias() = weight_.w() * x;
         }
+        detail::matmul(y_, weight_.w(), false, x, false, use_bias_);
         return y_;
     }
 
     // dW += dY X^T,  db += sum_batch dY,  dX = W^T dY
     const Mat& backward(const Mat& dy) override {
         this->check_grad(dy, x_->cols());
-        weight_.g().noalias() += dy * x_->transpose();
+        detail::matmul(weight_.g(), dy, false, *x_, true, true);
         if (use_bias_) bias_.g().col(0) += dy.rowwise().sum();
         if (this->input_grad_) {
             dx_.resize(x_->rows(), dy.cols());
-            dx_.noalias() = weight_.w().transpose() * dy;
+            detail::matmul(dx_, weight_.w(), true, dy, false, false);
         }
         return dx_;
     }
