@@ -108,8 +108,8 @@ BENCHMARK(BM_TrainStep_SmallAE)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime
 void BM_TrainStep_DeepAE(benchmark::State& state) { train_step(state, {784, 2000, 500, 500, 10}); }
 BENCHMARK(BM_TrainStep_DeepAE)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-// ---- the raw float GEMM the layers sit on (C = A B, n x n x n), for
-// comparison with the machine's peak and with the layer figures above.
+// ---- raw float GEMM (C = A B, n x n x n), for comparison with the
+// machine's peak and with the layer figures above: Eigen's product.
 void BM_EigenGemm(benchmark::State& state) {
     set_threads(state);
     const Index n = state.range(1);
@@ -128,6 +128,28 @@ void BM_EigenGemm(benchmark::State& state) {
     state.counters["threads"] = static_cast<double>(latent::num_threads());
 }
 BENCHMARK(BM_EigenGemm)->ArgNames({"threads", "n"})->Args({1, 1024})->Args({2, 1024})->UseRealTime();
+
+// The same product through latent::detail::matmul (core/gemm.hpp), which
+// the Dense layers use: our packed kernel when the CPU has AVX2/AVX-512.
+void BM_LatentGemm(benchmark::State& state) {
+    set_threads(state);
+    const Index n = state.range(1);
+    latent::Rng rng(3);
+    Mat a(n, n), b(n, n), c(n, n);
+    rng.fill_uniform(a, -1, 1);
+    rng.fill_uniform(b, -1, 1);
+    for (auto _ : state) {
+        latent::detail::matmul(c, a, false, b, false, false);
+        benchmark::DoNotOptimize(c.data());
+        benchmark::ClobberMemory();
+    }
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * static_cast<double>(n * n * n) * static_cast<double>(state.iterations()) * 1e-9,
+                           benchmark::Counter::kIsRate);
+    state.counters["threads"] = static_cast<double>(latent::num_threads());
+    state.SetLabel(latent::detail::gemm_kernel_active() ? "latent kernel" : "Eigen fallback");
+}
+BENCHMARK(BM_LatentGemm)->ArgNames({"threads", "n"})->Args({1, 1024})->Args({2, 1024})->UseRealTime();
 
 }  // namespace
 
