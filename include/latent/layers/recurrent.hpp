@@ -146,12 +146,15 @@ public:
     const Mat& forward_packed(const Mat& x, Index steps, Mode, const Mat* mask, const State* initial) {
         this->check_packed(x, steps);
         const Index H = units_, N = x.cols() / steps, G = cell_->gates() * H, SH = cell_->states() * H;
-        detail::check_step_mask(mask, steps, N, this->where());
+        if (!detail::step_mask_fits(mask, steps, N)) detail::check_step_mask(mask, steps, N, this->where().c_str());
         x_ = &x;
         steps_ = steps;
         batch_ = N;
         masked_ = mask != nullptr;
-        if (masked_) mask01_ = (mask->array() != S(0)).template cast<S>();
+        if (masked_) {
+            mask01_ = (mask->array() != S(0)).template cast<S>();
+            carry01_ = S(1) - mask01_.array();
+        }
 
         // A = W_ih X + b_ih, all steps
         a_.resize(G, steps * N);
@@ -206,7 +209,9 @@ public:
         const Index H = units_, N = batch_, T = steps_, SH = cell_->states() * H, G = cell_->gates() * H;
         const bool has_dy = dy.size() != 0;
         if (!has_dy && !d_final) throw ShapeError(this->where() + ": backward needs an output gradient or a final-state gradient, found neither");
-        if (has_dy) detail::check_dims(dy, H, output_steps(T) * N, this->where() + " output gradient");
+        if (has_dy && (dy.rows() != H || dy.cols() != output_steps(T) * N))
+            throw ShapeError(this->where() + ": expected an output gradient " + std::to_string(H) + "x" + std::to_string(output_steps(T) * N) +
+                             ", found " + detail::shape_of(dy));
 
         ds_.setZero(SH, N);
         if (d_final) {
@@ -315,7 +320,7 @@ private:
             cell_->backward(cache_.middleCols(t * N, N), states_.middleCols(t * N, N), *d_new, da, db, dprev_);
             // dh_{t-1} += W_hh^T dB_t
             dprev_.topRows(H).noalias() += w_hh_.w().transpose() * db;
-            if (masked_) dprev_.array() += ds_.array().rowwise() * (S(1) - mask01_.row(t).array());
+            if (masked_) dprev_.array() += ds_.array().rowwise() * carry01_.row(t).array();
             ds_.swap(dprev_);
         }
     }
@@ -325,12 +330,14 @@ private:
         return static_cast<double>(cell_->gates() * units_) * static_cast<double>(units_) * static_cast<double>(batch);
     }
     static bool small(double work) { return work < detail::recurrent_parallel_work; }
-    void check_state(const State& s, Index batch, const std::string& what) const {
+    void check_state(const State& s, Index batch, const char* what) const {
         if (static_cast<Index>(s.size()) != cell_->states())
             throw ShapeError(this->where() + ": expected an " + what + " of " + std::to_string(cell_->states()) +
                              " matrices, found " + std::to_string(s.size()));
         for (std::size_t k = 0; k < s.size(); ++k)
-            detail::check_dims(s[k], units_, batch, this->where() + " " + what + " " + std::to_string(k));
+            if (s[k].rows() != units_ || s[k].cols() != batch)
+                throw ShapeError(this->where() + ": expected " + what + " " + std::to_string(k) + " to be " + std::to_string(units_) + "x" +
+                                 std::to_string(batch) + ", found " + detail::shape_of(s[k]));
     }
 
     std::unique_ptr<RecurrentCell<S>> cell_;
@@ -341,7 +348,7 @@ private:
     const Mat* x_ = nullptr;
     Index steps_ = 0, batch_ = 0;
     bool masked_ = false;
-    Mat mask01_;  // T x N, 0/1
+    Mat mask01_, carry01_;  // T x N: 1 for real steps / 1 for padded steps
     Mat a_;       // G*H x T*N: W_ih X + b_ih
     Mat b_;       // G*H x N: W_hh h + b_hh, one step
     Mat states_;  // S*H x (T+1)*N: the state before step 0 and after each step

@@ -78,10 +78,15 @@ void packed_to_flat(const Matrix<S>& p, Index steps, Matrix<S>& out) {
     for (Index t = 0; t < steps; ++t) out.middleRows(t * f, f) = p.middleCols(t * n, n);
 }
 
+// Checks that build no message unless they fail (no allocation in a training step).
 template <class S>
-void check_step_mask(const Matrix<S>* mask, Index steps, Index batch, const std::string& what) {
-    if (mask && (mask->rows() != steps || mask->cols() != batch))
-        throw ShapeError(what + ": expected a step mask " + std::to_string(steps) + "x" + std::to_string(batch) +
+bool step_mask_fits(const Matrix<S>* mask, Index steps, Index batch) {
+    return !mask || (mask->rows() == steps && mask->cols() == batch);
+}
+template <class S>
+void check_step_mask(const Matrix<S>* mask, Index steps, Index batch, const char* what) {
+    if (!step_mask_fits(mask, steps, batch))
+        throw ShapeError(std::string(what) + ": expected a step mask " + std::to_string(steps) + "x" + std::to_string(batch) +
                          " (steps x batch), found " + shape_of(*mask));
 }
 

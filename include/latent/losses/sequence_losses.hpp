@@ -99,7 +99,8 @@ private:
         if (steps <= 0 || pred.cols() % steps != 0)
             throw ShapeError(name() + " loss: expected " + std::to_string(steps) + " steps to divide " + std::to_string(pred.cols()) +
                              " packed columns");
-        detail::check_step_mask(mask, steps, pred.cols() / steps, name() + " loss");
+        if (!detail::step_mask_fits(mask, steps, pred.cols() / steps))
+            detail::check_step_mask(mask, steps, pred.cols() / steps, (name() + " loss").c_str());
     }
     void pack_pair(const Seq& pred, const Seq& target) const {
         detail::check_sequence(pred, name() + " loss prediction");
@@ -149,18 +150,20 @@ protected:
         // log softmax = p - max - log sum exp(p - max)
         lse_ = p.colwise().maxCoeff();
         e_ = (p.rowwise() - lse_).array().exp().matrix();
-        const RowVector<S> sums = e_.colwise().sum();
-        lse_.array() += sums.array().log();
+        sums_ = e_.colwise().sum();
+        lse_.array() += sums_.array().log();
         out = -(t.array() * (p.rowwise() - lse_).array()).colwise().sum().matrix();
         if (grad) {
+            tsum_ = t.colwise().sum();  // 1 for one-hot targets
+            sums_.array() = tsum_.array() / sums_.array();
             grad->resize(p.rows(), p.cols());
-            grad->array() = (e_.array().rowwise() / sums.array()).rowwise() * t.colwise().sum().array() - t.array();
+            grad->array() = e_.array().rowwise() * sums_.array() - t.array();
         }
     }
     S step_weight(Index) const override { return S(1); }
 
 private:
-    mutable RowVector<S> lse_;
+    mutable RowVector<S> lse_, sums_, tsum_;
     mutable Mat e_;
 };
 

@@ -71,10 +71,11 @@ Matrix<S> one_hot(const TokenMatrix& tokens, Index vocab) {
 namespace detail {
 
 // fit()-style mask ((T*F) x N, like the targets) -> step mask (T x N).
+// Checks build their message only when they fail (no allocation in a training step).
 template <class S>
-void step_mask_from_flat(const Matrix<S>& mask, Index steps, Matrix<S>& out, const std::string& what) {
+void step_mask_from_flat(const Matrix<S>& mask, Index steps, Matrix<S>& out, const char* what) {
     if (mask.rows() % steps != 0)
-        throw ShapeError(what + ": expected a mask with " + std::to_string(steps) + " x features rows, found " + shape_of(mask));
+        throw ShapeError(std::string(what) + ": expected a mask with " + std::to_string(steps) + " x features rows, found " + shape_of(mask));
     const Index f = mask.rows() / steps;
     out.resize(steps, mask.cols());
     for (Index n = 0; n < mask.cols(); ++n)
@@ -82,18 +83,26 @@ void step_mask_from_flat(const Matrix<S>& mask, Index steps, Matrix<S>& out, con
             const auto block = mask.col(n).segment(t * f, f);
             const Index on = (block.array() != S(0)).count();
             if (on != 0 && on != f)
-                throw DataError(what + ": expected each step's mask to be all 0 (padding) or all 1, found " + std::to_string(on) +
+                throw DataError(std::string(what) + ": expected each step's mask to be all 0 (padding) or all 1, found " + std::to_string(on) +
                                 " of " + std::to_string(f) + " set at step " + std::to_string(t) + ", sample " + std::to_string(n));
             out(t, n) = on ? S(1) : S(0);
         }
 }
 
 template <class S>
-void check_flat(const Matrix<S>& x, Index rows, const std::string& what) {
+void check_flat(const Matrix<S>& x, Index rows, const char* what, const char* part = "inputs") {
     if (x.rows() != rows)
-        throw ShapeError(what + ": expected " + std::to_string(rows) + " rows (steps x features, time-major), found " +
-                         std::to_string(x.rows()));
-    if (x.cols() == 0) throw DataError(what + ": expected at least one sequence, found 0 columns");
+        throw ShapeError(std::string(what) + ": expected " + part + " with " + std::to_string(rows) +
+                         " rows (steps x features, time-major), found " + std::to_string(x.rows()));
+    if (x.cols() == 0) throw DataError(std::string(what) + ": expected at least one sequence, found 0 columns");
+}
+
+// Targets or a mask shaped like the targets: rows x cols.
+template <class S>
+void check_like(const Matrix<S>& m, Index rows, Index cols, const char* what, const char* part) {
+    if (m.rows() != rows || m.cols() != cols)
+        throw ShapeError(std::string(what) + ": expected " + part + " " + std::to_string(rows) + "x" + std::to_string(cols) + ", found " +
+                         shape_of(m));
 }
 
 }  // namespace detail
@@ -214,13 +223,13 @@ public:
     }
 
 private:
-    const Mat* prepare(const Mat& x, const Mat& y, const Mat* mask, const std::string& what) {
-        detail::check_flat(x, input_size(), what + " inputs");
-        detail::check_dims(y, target_size(), x.cols(), what + " targets");
+    const Mat* prepare(const Mat& x, const Mat& y, const Mat* mask, const char* what) {
+        detail::check_flat(x, input_size(), what);
+        detail::check_like(y, target_size(), x.cols(), what, "targets");
         detail::flat_to_packed(x, steps(), xp_);
         detail::flat_to_packed(y, steps(), yp_);
         if (!mask) return nullptr;
-        detail::check_dims(*mask, target_size(), x.cols(), what + " mask");
+        detail::check_like(*mask, target_size(), x.cols(), what, "a mask");
         detail::step_mask_from_flat(*mask, steps(), step_mask_, what);
         return &step_mask_;
     }
@@ -395,15 +404,15 @@ private:
     std::vector<std::pair<std::string, Layer<S>*>> layers() {
         return {{"encoder", encoder_.get()}, {"decoder", decoder_.get()}, {"output", output_.get()}};
     }
-    const Mat* target_mask(const Mat* mask, Index batch, const std::string& what) {
+    const Mat* target_mask(const Mat* mask, Index batch, const char* what) {
         if (!mask) return nullptr;
-        detail::check_dims(*mask, target_size(), batch, what + " mask");
+        detail::check_like(*mask, target_size(), batch, what, "a mask");
         detail::step_mask_from_flat(*mask, opt_.target_steps, step_mask_, what);
         return &step_mask_;
     }
-    void prepare(const Mat& x, const Mat& y, const std::string& what) {
-        detail::check_flat(x, input_size(), what + " inputs");
-        detail::check_dims(y, target_size(), x.cols(), what + " targets");
+    void prepare(const Mat& x, const Mat& y, const char* what) {
+        detail::check_flat(x, input_size(), what);
+        detail::check_like(y, target_size(), x.cols(), what, "targets");
         detail::flat_to_packed(x, opt_.source_steps, xp_);
         detail::flat_to_packed(y, opt_.target_steps, yp_);
     }
