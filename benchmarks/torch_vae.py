@@ -167,13 +167,14 @@ def main():
             xb = torch.from_numpy(read_idx_images(find(args.data, "train-images-idx3-ubyte"))[: args.batch].copy())
         for _ in range(args.warmup):
             step(xb)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(args.time_steps):
             step(xb)
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         print(f"torch {torch.__version__} threads {args.threads} (OpenBLAS threads set: {blas is not None}) batch {args.batch}: "
               f"{args.time_steps} steps in {dt:.3f} s, {dt / args.time_steps * 1e3:.3f} ms/step, "
-              f"{args.time_steps * args.batch / dt:.0f} samples/s")
+              f"{args.time_steps * args.batch / dt:.0f} samples/s (wall clock); CPU time {cpu:.3f} s, "
+              f"{cpu / args.time_steps * 1e3:.3f} CPU-ms/step")
         return
 
     train = torch.from_numpy(read_idx_images(find(args.data, "train-images-idx3-ubyte")))
