@@ -1,5 +1,7 @@
 #include "support.hpp"
 
+#include <array>
+
 #include <latent/core/gemm.hpp>
 #include <latent/core/rng.hpp>
 #include <latent/core/threads.hpp>
@@ -74,16 +76,25 @@ TEST_CASE("matmul with an empty inner dimension sets or keeps C", "[core][gemm]"
 
 TEST_CASE("matmul gives bitwise identical results on 1 and 2 threads", "[core][gemm][threads]") {
     latent::Rng rng(13);
-    MatF a(300, 500), b(500, 260);
-    rng.fill_uniform(a, -1, 1);
-    rng.fill_uniform(b, -1, 1);
-    MatF c1(300, 260), c2(300, 260);
-    latent::set_num_threads(1);
-    latent::detail::matmul(c1, a, false, b, false, false);
-    latent::set_num_threads(latent::has_openmp() ? 2 : 1);
-    latent::detail::matmul(c2, a, false, b, false, false);
-    latent::set_num_threads(1);
-    CHECK(c1 == c2);
+    // m > n splits C by rows, m < n by columns
+    for (const auto& mnk : {std::array<Index, 3>{300, 260, 500}, std::array<Index, 3>{130, 700, 300}}) {
+        for (int ta = 0; ta < 2; ++ta) {
+            const Index m = mnk[0], n = mnk[1], k = mnk[2];
+            MatF a(ta ? k : m, ta ? m : k), b(k, n);
+            rng.fill_uniform(a, -1, 1);
+            rng.fill_uniform(b, -1, 1);
+            MatF c1(m, n), c2(m, n);
+            latent::set_num_threads(1);
+            latent::detail::matmul(c1, a, ta != 0, b, false, false);
+            latent::set_num_threads(latent::has_openmp() ? 2 : 1);
+            latent::detail::matmul(c2, a, ta != 0, b, false, false);
+            latent::set_num_threads(1);
+            INFO("m " << m << " n " << n << " k " << k << " trans_a " << ta);
+            CHECK(c1 == c2);
+            const MatD ref = op(a.cast<double>(), ta != 0) * b.cast<double>();
+            CHECK((c2.cast<double>() - ref).cwiseAbs().maxCoeff() < 1e-3);
+        }
+    }
 }
 
 TEST_CASE("a float Dense layer agrees with the same layer in double", "[core][gemm][layers]") {

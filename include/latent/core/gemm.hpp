@@ -11,7 +11,7 @@
 // LATENT_NO_GEMM_KERNEL) goes through Eigen's product unchanged.
 //
 // Threads: with OpenMP and num_threads() > 1, large products split C's
-// columns between threads. Each element of C is summed in the same order
+// rows or columns between threads. Each element of C is summed in the same order
 // whatever the thread count, so results are bitwise identical for 1 or N
 // threads. Packing buffers are per thread and grow once (no allocation
 // after the first call at a given size).
@@ -261,20 +261,28 @@ void gemm_serial(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float*
     }
 }
 
-// Splits C's columns between threads (whole NR-column tiles each).
+// Splits C between threads in whole tiles: by rows when m > n (each thread
+// then packs all of B, the smaller operand), by columns otherwise (each
+// packs all of A).
 template <int MR, int NR, class Kernel>
 void gemm_run(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c, Index ldc, bool add, Kernel kernel) {
 #ifdef _OPENMP
     // below ~2 million multiply-adds the fork/join costs more than a second thread saves
+    const bool by_rows = m > n;
+    const Index tile = by_rows ? MR : NR, extent = by_rows ? m : n, tiles = (extent + tile - 1) / tile;
     int threads = 1;
     if (!omp_in_parallel() && static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= 2.0e6)
-        threads = static_cast<int>(std::min<Index>(num_threads(), (n + NR - 1) / NR));
+        threads = static_cast<int>(std::min<Index>(num_threads(), tiles));
     if (threads > 1) {
-        const Index tiles = (n + NR - 1) / NR, per = (tiles + threads - 1) / threads;
+        const Index per = (tiles + threads - 1) / threads;
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
         for (int t = 0; t < threads; ++t) {
-            const Index j0 = std::min(n, t * per * NR), j1 = std::min(n, (t + 1) * per * NR);
-            if (j1 > j0) gemm_serial<MR, NR>(m, j1 - j0, k, a, {b.p + j0 * b.cs, b.rs, b.cs}, c + j0 * ldc, ldc, add, kernel);
+            const Index r0 = std::min(extent, t * per * tile), r1 = std::min(extent, (t + 1) * per * tile);
+            if (r1 <= r0) continue;
+            if (by_rows)
+                gemm_serial<MR, NR>(r1 - r0, n, k, {a.p + r0 * a.rs, a.rs, a.cs}, b, c + r0, ldc, add, kernel);
+            else
+                gemm_serial<MR, NR>(m, r1 - r0, k, a, {b.p + r0 * b.cs, b.rs, b.cs}, c + r0 * ldc, ldc, add, kernel);
         }
         return;
     }
