@@ -156,7 +156,9 @@ int main(int argc, char** argv) {
         std::cout << '\n';
         table.print();
         std::cout << "\nthreshold: " << ex::num(fpr * 100, 1) << "% false positives on " << ex::num(val_fraction * 100, 0)
-                  << "% held-out normal training images; total " << ex::num(total.seconds(), 1) << " s\n";
+                  << "% held-out normal training images; PR AUC with the other nine classes as the positive (anomaly)\n"
+                  << "class, so chance level is 0.9; scores: AE = reconstruction MSE, kNN = distance to the " << knn_k
+                  << "-th nearest normal training image, PCA = squared reconstruction error; total " << ex::num(total.seconds(), 1) << " s\n";
 
         ex::write_json(flags.json, ex::Json()
                                        .set("source", data.source)

@@ -16,7 +16,7 @@ using latent::Index;
 int main(int argc, char** argv) {
     CLI::App app{"Similarity search: kNN in autoencoder code space vs raw pixels (precision@10, query time)"};
     ex::CommonFlags flags;
-    ex::add_common_flags(app, flags, 20, 128);
+    ex::add_common_flags(app, flags, 10, 128);
     Index code = 32, k = 10;
     double lr = 1e-3;
     int show = 6;
