@@ -16,7 +16,8 @@ Run it with Debian's python3-torch (not a virtualenv python without torch):
 
 With --bench, the Google Benchmark binary is run too, interleaved with the
 PyTorch runs (same machine load for both), and a ratio column is printed:
-latent samples/s / PyTorch samples/s.
+latent samples/s / PyTorch samples/s. Repeat --bench LABEL=BINARY to compare
+several builds (e.g. the default Eigen one and a -DLATENT_WITH_BLAS=ON one).
 """
 import argparse
 import json
@@ -124,6 +125,14 @@ def time_latent(binary, model, threads, min_time):
     return runs[0]["items_per_second"]
 
 
+def parse_bench(spec):
+    """"LABEL=PATH" or "PATH" (labelled "latent")."""
+    if "=" in spec:
+        label, path = spec.split("=", 1)
+        return label, path
+    return "latent", spec
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="small,deep", help="comma list of: " + ", ".join(MODELS))
@@ -131,7 +140,10 @@ def main():
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--runs", type=int, default=5, help="timed runs per case; the median is reported")
     ap.add_argument("--seconds", type=float, default=1.0, help="approximate length of one timed run")
-    ap.add_argument("--bench", metavar="BINARY", help="also run this bench_dense binary, interleaved, and compare")
+    ap.add_argument("--bench", metavar="[LABEL=]BINARY", action="append", default=[],
+                    help="also run this bench_dense binary, interleaved with PyTorch, and compare; "
+                         "repeat for several builds, e.g. --bench eigen=build/benchmarks/bench_dense "
+                         "--bench openblas=build-blas/benchmarks/bench_dense")
     ap.add_argument("--json", metavar="PATH", help="write the results as JSON")
     args = ap.parse_args()
 
@@ -140,55 +152,60 @@ def main():
         if m not in MODELS:
             ap.error("unknown model %r (expected one of %s)" % (m, ", ".join(MODELS)))
     threads = [int(t) for t in args.threads.split(",")]
-    if args.bench and args.batch != 256:
+    benches = [parse_bench(b) for b in args.bench]
+    if benches and args.batch != 256:
         ap.error("--bench compares against the C++ benchmark, which uses batch 256")
 
     print("PyTorch %s (%s), float32, batch %d, median of %d runs of ~%.1f s; OpenBLAS threads %s"
           % (torch.__version__, sys.executable, args.batch, args.runs, args.seconds,
              "set with torch's" if OPENBLAS_SET_NUM_THREADS else "not found (torch's own BLAS?)"))
+    print_header()
     results = []
     for m in models:
         sizes = MODELS[m]
+        arch = "-".join(map(str, sizes + sizes[-2::-1]))
+        gflop = step_flops(sizes, args.batch) * 1e-9
         for t in threads:
             # Size a run from one short probe so each lasts ~args.seconds.
             probe = time_torch(sizes, t, args.batch, steps=3, warmup=3)
             steps = max(3, int(args.seconds * probe / args.batch))
-            torch_runs, latent_runs = [], []
-            for _ in range(args.runs):
-                torch_runs.append(time_torch(sizes, t, args.batch, steps, warmup=max(2, steps // 10)))
-                if args.bench:
-                    latent_runs.append(time_latent(args.bench, m, t, args.seconds))
-            row = {"model": m, "arch": "-".join(map(str, sizes + sizes[-2::-1])), "threads": t, "batch": args.batch,
-                   "torch_samples_per_s": statistics.median(torch_runs),
-                   "torch_runs": torch_runs,
-                   "gflop_per_step": step_flops(sizes, args.batch) * 1e-9}
-            if latent_runs:
-                row["latent_samples_per_s"] = statistics.median(latent_runs)
-                row["latent_runs"] = latent_runs
-                row["ratio"] = row["latent_samples_per_s"] / row["torch_samples_per_s"]
-            results.append(row)
-            print_row(row, header=len(results) == 1, with_latent=bool(args.bench))
+            runs = {"pytorch": []}
+            for label, _ in benches:
+                runs[label] = []
+            for _ in range(args.runs):  # interleaved: every implementation sees the same machine load
+                runs["pytorch"].append(time_torch(sizes, t, args.batch, steps, warmup=max(2, steps // 10)))
+                for label, path in benches:
+                    runs[label].append(time_latent(path, m, t, args.seconds))
+            torch_median = statistics.median(runs["pytorch"])
+            for label, values in runs.items():
+                med = statistics.median(values)
+                row = {"model": m, "arch": arch, "threads": t, "batch": args.batch, "implementation": label,
+                       "samples_per_s": med, "gflop_per_s": med / args.batch * gflop,
+                       "vs_pytorch": med / torch_median, "runs": values}
+                results.append(row)
+                print_row(row)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch_version": torch.__version__, "batch": args.batch, "results": results}, f, indent=2)
             f.write("\n")
 
 
-def print_row(r, header, with_latent):
-    cols = ["model", "architecture", "threads", "torch samples/s", "torch GFLOP/s"]
-    widths = [6, 38, 7, 15, 13]
-    if with_latent:
-        cols += ["latent samples/s", "latent GFLOP/s", "latent/torch"]
-        widths += [16, 14, 12]
-    if header:
-        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths))))
-        print("-" * (sum(widths) + 2 * (len(widths) - 1)))
-    cells = [r["model"], r["arch"], str(r["threads"]), "%.0f" % r["torch_samples_per_s"],
-             "%.1f" % (r["torch_samples_per_s"] / r["batch"] * r["gflop_per_step"])]
-    if with_latent:
-        cells += ["%.0f" % r["latent_samples_per_s"], "%.1f" % (r["latent_samples_per_s"] / r["batch"] * r["gflop_per_step"]),
-                  "%.2fx" % r["ratio"]]
-    print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))), flush=True)
+COLUMNS = [("model", 6), ("architecture", 38), ("threads", 7), ("implementation", 14), ("samples/s", 10),
+           ("GFLOP/s", 8), ("vs PyTorch", 10)]
+
+
+def _line(cells):
+    return "  ".join(c.ljust(w) if i in (0, 1, 3) else c.rjust(w) for i, (c, (_, w)) in enumerate(zip(cells, COLUMNS)))
+
+
+def print_header():
+    print(_line([c for c, _ in COLUMNS]))
+    print("-" * (sum(w for _, w in COLUMNS) + 2 * (len(COLUMNS) - 1)))
+
+
+def print_row(r):
+    print(_line([r["model"], r["arch"], str(r["threads"]), r["implementation"], "%.0f" % r["samples_per_s"],
+                 "%.1f" % r["gflop_per_s"], "%.2fx" % r["vs_pytorch"]]), flush=True)
 
 
 if __name__ == "__main__":
