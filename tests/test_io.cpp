@@ -67,7 +67,7 @@ Matrix<S> inputs(Index rows, Index cols) {
 class Doubler : public Layer<double> {
 public:
     std::string type() const override { return "Doubler"; }
-    Shape output_shape(Shape in) const override { return in; }
+    Shape compute_output_shape(Shape in) const override { return in; }
     const Mat& forward(const Mat& x, Mode) override {
         y_ = 2 * x;
         return y_;
@@ -135,6 +135,23 @@ TEMPLATE_TEST_CASE("the encoder saved alone loads as a feature extractor", "[io]
     CHECK(dec.predict(z) == ae.decode(z));
     // an encoder file is not an autoencoder
     LATENT_CHECK_THROWS_WITH_ALL(load_autoencoder<S>(path), FormatError, "expected an Autoencoder", "load_network");
+}
+
+TEMPLATE_TEST_CASE("a tied decoder saved alone is stored untied and loads on its own", "[io]", float, double) {
+    using S = TestType;
+    TempDir dir;
+    auto ae = small_ae<S>(4, true, {12, 8, 5, 3});
+    const std::string path = dir.file("tied_decoder.lat");
+    save(ae.decoder(), path);
+    auto dec = load_network<S>(path);
+    CHECK(dec.input_shape() == Shape{3});
+    CHECK(dec.output_shape() == Shape{12});
+    CHECK(dec.root().config().str().find("TiedDense") == std::string::npos);
+    const Matrix<S> z = ae.encode(inputs<S>(12, 40));
+    CHECK(dec.predict(z).isApprox(ae.decode(z), S(1e-6)));
+    // the saved weights are the encoder's, transposed, not a fresh init
+    auto again = load_network<S>(path);
+    CHECK(again.params().values() == dec.params().values());
 }
 
 TEST_CASE("every regularizer layer round trips", "[io]") {

@@ -18,7 +18,7 @@ class FixedInput : public Layer<double> {
 public:
     explicit FixedInput(Shape need) : need_(need) {}
     std::string type() const override { return "FixedInput"; }
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         if (in != need_) throw ShapeError("layer FixedInput: expected input " + need_.str() + ", found " + in.str());
         return in;
     }
@@ -67,6 +67,18 @@ TEST_CASE("Dense gradients, more than 100 units", "[layers][gradcheck]") {
     const auto rep = check_layer(d, p, x, rng);
     LATENT_CHECK_GRADIENT(rep);
     CHECK(rep.checked == 7 * 3 + 120 * 7 + 120);
+}
+
+TEST_CASE("a concrete layer offers both output_shape(in) and the built output_shape()", "[layers]") {
+    Rng rng(3);
+    Dense<double> d(5);
+    ParamBuffer<double> p;
+    build_standalone(d, Shape{4}, p, rng);
+    CHECK(d.output_shape(Shape{7}) == Shape{5});  // what it would give for another input
+    CHECK(d.output_shape() == Shape{5});           // what it was built with
+    CHECK(d.input_shape() == Shape{4});
+    Activation<double> a(Act::relu);
+    CHECK(a.output_shape(Shape{3, 2, 2}) == Shape{3, 2, 2});
 }
 
 TEST_CASE("Dense forward is W x + b", "[layers]") {

@@ -180,6 +180,48 @@ std::vector<NamedSlot<S>> slots_of(Layer<S>& layer) {
     return slots;
 }
 
+// A layer whose decoder weights are tied to an encoder outside it (a tied
+// decoder saved on its own) cannot be rebuilt from its file alone. This
+// returns the equivalent untied model -- each TiedDense, directly or as a
+// child of a Sequential, becomes a Dense holding the transposed source
+// weight and the same bias -- or nullptr when `layer` has no TiedDense.
+template <class S>
+std::unique_ptr<Network<S>> untied_copy(Layer<S>& layer) {
+    auto* seq = dynamic_cast<Sequential<S>*>(&layer);
+    std::vector<Layer<S>*> parts;
+    if (seq)
+        for (std::size_t i = 0; i < seq->size(); ++i) parts.push_back(&(*seq)[i]);
+    else
+        parts.push_back(&layer);
+    LayerConfig cfg = layer.config();
+    bool any = false;
+    for (std::size_t i = 0; i < parts.size(); ++i)
+        if (auto* tied = dynamic_cast<TiedDense<S>*>(parts[i])) {
+            LayerConfig dense("Dense");
+            dense.set("units", tied->output_shape().size()).set("bias", true);
+            (seq ? cfg.children[i] : cfg) = dense;
+            any = true;
+        }
+    if (!any) return nullptr;
+    auto net = std::make_unique<Network<S>>(LayerFactory<S>::builtin().make(cfg));
+    Rng rng(0);
+    net->build(layer.input_shape(), rng);
+    auto* copy_seq = dynamic_cast<Sequential<S>*>(&net->root());
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        Layer<S>& copy = copy_seq ? (*copy_seq)[i] : net->root();
+        const auto to = slots_of(copy);
+        if (auto* tied = dynamic_cast<TiedDense<S>*>(parts[i])) {
+            auto& dense = dynamic_cast<Dense<S>&>(copy);
+            dense.weight() = tied->effective_weight();
+            to.at(1).slot->w() = tied->bias();  // Dense slots: weight, bias
+            continue;
+        }
+        const auto from = slots_of(*parts[i]);
+        for (std::size_t k = 0; k < from.size(); ++k) to.at(k).slot->w() = from[k].slot->w();
+    }
+    return net;
+}
+
 }  // namespace detail
 
 // Save a built autoencoder (architecture + parameters), atomically.
@@ -191,9 +233,14 @@ void save(Autoencoder<S>& ae, const std::string& path) {
 }
 
 // Save one built layer (e.g. ae.encoder() as a feature extractor), atomically.
+// A tied decoder is stored untied (see detail::untied_copy): it loads alone.
 template <class S>
 void save(Layer<S>& layer, const std::string& path) {
     if (!layer.built()) throw Error("save: expected a built layer, found one not yet built");
+    if (auto untied = detail::untied_copy(layer)) {  // a tied decoder alone: store it untied
+        save(untied->root(), path);
+        return;
+    }
     detail::write_file_atomic(path, detail::encode_model<S>("Layer", layer.input_shape(), layer.config(), detail::slots_of(layer)));
 }
 

@@ -69,7 +69,7 @@ public:
 
     std::string type() const override { return "Activation"; }
     Act kind() const { return kind_; }
-    Shape output_shape(Shape in) const override { return in; }
+    Shape compute_output_shape(Shape in) const override { return in; }
 
     const Mat& forward(const Mat& x, Mode) override {
         this->check_input(x);

@@ -21,7 +21,6 @@ template <class S>
 class BatchNorm : public Layer<S> {
 public:
     using Mat = Matrix<S>;
-    using Layer<S>::output_shape;
 
     explicit BatchNorm(double momentum = 0.1, double eps = 1e-5, bool affine = true) : momentum_(momentum), eps_(eps), affine_(affine) {
         if (!(momentum >= 0 && momentum <= 1)) throw ConfigError("BatchNorm: expected momentum in [0, 1], found " + std::to_string(momentum));
@@ -32,7 +31,7 @@ public:
     double momentum() const { return momentum_; }
     double eps() const { return eps_; }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         if (in.size() <= 0) throw ShapeError("layer BatchNorm: expected a non-empty input, found " + in.str());
         return in;
     }

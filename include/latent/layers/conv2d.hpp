@@ -122,7 +122,6 @@ template <class S>
 class Conv2D : public Layer<S> {
 public:
     using Mat = Matrix<S>;
-    using Layer<S>::output_shape;
 
     Conv2D(Index filters, Size2 kernel, ConvOptions options = {}) : filters_(filters), kernel_(kernel), opt_(options) {
         detail::check_conv_options("Conv2D", filters, kernel, options);
@@ -135,7 +134,7 @@ public:
     Size2 kernel() const { return kernel_; }
     const ConvOptions& options() const { return opt_; }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         const detail::ConvGeometry g = detail::conv_geometry(type(), in, kernel_, opt_);
         return Shape{filters_, g.out_h, g.out_w};
     }

@@ -18,7 +18,6 @@ template <class S>
 class ConvTranspose2D : public Layer<S> {
 public:
     using Mat = Matrix<S>;
-    using Layer<S>::output_shape;
 
     ConvTranspose2D(Index filters, Size2 kernel, ConvOptions options = {}) : filters_(filters), kernel_(kernel), opt_(options) {
         detail::check_conv_options("ConvTranspose2D", filters, kernel, options);
@@ -38,7 +37,7 @@ public:
     Size2 kernel() const { return kernel_; }
     const ConvOptions& options() const { return opt_; }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         const detail::ConvGeometry g = geometry(in);
         return Shape{filters_, g.height, g.width};
     }

@@ -52,7 +52,7 @@ public:
     Index units() const { return units_; }
     Index in_features() const { return this->input_shape().size(); }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         if (in.size() <= 0) throw ShapeError("layer Dense: expected a non-empty input shape, found " + in.str());
         return Shape{units_};
     }

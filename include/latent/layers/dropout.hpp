@@ -17,7 +17,7 @@ public:
 
     std::string type() const override { return "Dropout"; }
     double rate() const { return rate_; }
-    Shape output_shape(Shape in) const override { return in; }
+    Shape compute_output_shape(Shape in) const override { return in; }
 
     // Keep using the last mask on later forwards (for gradient checks).
     void freeze_mask(bool frozen = true) { frozen_ = frozen; }
@@ -72,7 +72,7 @@ public:
 
     std::string type() const override { return "GaussianNoise"; }
     double stddev() const { return stddev_; }
-    Shape output_shape(Shape in) const override { return in; }
+    Shape compute_output_shape(Shape in) const override { return in; }
 
     // y = x + stddev * eps
     const Mat& forward(const Mat& x, Mode mode) override {

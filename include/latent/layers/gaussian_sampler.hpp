@@ -22,11 +22,10 @@ template <class S>
 class GaussianSampler : public Layer<S> {
 public:
     using Mat = Matrix<S>;
-    using Layer<S>::output_shape;
 
     std::string type() const override { return "GaussianSampler"; }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         if (in.size() <= 0 || in.c % 2 != 0)
             throw ShapeError("layer GaussianSampler: expected an input with an even number of channels [mu; logvar], found " +
                              in.str());

@@ -34,8 +34,11 @@ public:
     virtual std::string type() const = 0;
 
     // The output shape for input shape `in`; throws ShapeError naming the
-    // layer and both shapes when `in` does not fit.
-    virtual Shape output_shape(Shape in) const = 0;
+    // layer and both shapes when `in` does not fit. Layers implement
+    // compute_output_shape; this wrapper is not virtual so that a concrete
+    // layer's override never hides the built-shape accessor below.
+    Shape output_shape(Shape in) const { return compute_output_shape(in); }
+    virtual Shape compute_output_shape(Shape in) const = 0;
 
     // Fix the input shape and declare parameter slots. Called once by the
     // model before the flat buffer is bound.

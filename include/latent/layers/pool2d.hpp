@@ -56,7 +56,6 @@ template <class S>
 class Pool2DBase : public Layer<S> {
 public:
     using Mat = Matrix<S>;
-    using Layer<S>::output_shape;
 
     Pool2DBase(std::string name, Size2 pool, PoolOptions o) : name_(std::move(name)), pool_(pool), opt_(o) {
         if (opt_.stride == Size2(0)) opt_.stride = pool;
@@ -72,7 +71,7 @@ public:
     Size2 pool() const { return pool_; }
     const PoolOptions& options() const { return opt_; }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         const PoolPlan p = plan(in);
         return Shape{in.c, p.out_h, p.out_w};
     }

@@ -117,14 +117,13 @@ public:
     }
 
     std::string type() const override { return cell_->name(); }
-    using Layer<S>::output_shape;
     Index units() const { return units_; }
     RnnOutput output_mode() const { return output_; }
     // Number of state tensors (2 for LSTM: h, c; 1 for GRU: h).
     Index state_count() const { return cell_->states(); }
 
     // Input: sequence_shape(T, F). Output: sequence_shape(T, H) or Shape{H}.
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         if (detail::shape_steps(in) <= 0 || detail::shape_features(in) <= 0)
             throw ShapeError("layer " + cell_->name() + ": expected a sequence shape {steps, features}, found " + in.str());
         return output_ == RnnOutput::sequence ? sequence_shape(detail::shape_steps(in), units_) : Shape{units_};

@@ -14,10 +14,9 @@ template <class S>
 class Flatten : public Layer<S> {
 public:
     using Mat = Matrix<S>;
-    using Layer<S>::output_shape;
 
     std::string type() const override { return "Flatten"; }
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         if (in.size() <= 0) throw ShapeError("layer Flatten: expected a non-empty input, found " + in.str());
         return Shape{in.size()};
     }
@@ -35,7 +34,6 @@ template <class S>
 class Reshape : public Layer<S> {
 public:
     using Mat = Matrix<S>;
-    using Layer<S>::output_shape;
 
     explicit Reshape(Shape target) : target_(target) {
         const Index dims[3] = {target.c, target.h, target.w};
@@ -52,7 +50,7 @@ public:
     std::string type() const override { return "Reshape"; }
     Shape target() const { return target_; }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         Shape out = target_;
         const Index known = (out.c == -1 ? 1 : out.c) * (out.h == -1 ? 1 : out.h) * (out.w == -1 ? 1 : out.w);
         const std::string want = std::to_string(target_.c) + "x" + std::to_string(target_.h) + "x" + std::to_string(target_.w);

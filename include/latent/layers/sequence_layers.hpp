@@ -18,10 +18,9 @@ public:
         if (times <= 0) throw ConfigError("RepeatVector: expected times > 0, found " + std::to_string(times));
     }
     std::string type() const override { return "RepeatVector"; }
-    using Layer<S>::output_shape;
     Index times() const { return times_; }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         if (in.size() <= 0) throw ShapeError("layer RepeatVector: expected a non-empty input shape, found " + in.str());
         return sequence_shape(times_, in.size());
     }
@@ -73,11 +72,10 @@ public:
         if (!inner_) throw ConfigError("TimeDistributed: expected a layer, found nullptr");
     }
     std::string type() const override { return "TimeDistributed"; }
-    using Layer<S>::output_shape;
     Layer<S>& layer() { return *inner_; }
     const Layer<S>& layer() const { return *inner_; }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         const Index steps = detail::shape_steps(in), f = detail::shape_features(in);
         if (steps <= 0 || f <= 0) throw ShapeError("layer TimeDistributed: expected a sequence shape {steps, features}, found " + in.str());
         try {

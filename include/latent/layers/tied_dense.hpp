@@ -21,10 +21,18 @@ public:
         source_ = source;
     }
     Index source_index() const { return source_index_; }
+    const Dense<S>* source() const { return source_; }
+    // The decoder weight this layer applies (W_src^T), as a fresh matrix:
+    // what an untied Dense in its place would hold.
+    Mat effective_weight() const {
+        if (!source_) throw ConfigError("TiedDense::effective_weight: expected a tied source Dense, found none");
+        return source_->weight().transpose();
+    }
+    MatrixMap<S> bias() const { return bias_.w(); }
 
     std::string type() const override { return "TiedDense"; }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         if (!source_ || !source_->built())
             throw ShapeError("layer TiedDense: expected a built source Dense layer to tie to, found none");
         if (in.size() != source_->units())

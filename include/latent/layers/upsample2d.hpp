@@ -22,7 +22,6 @@ template <class S>
 class Upsample2D : public Layer<S> {
 public:
     using Mat = Matrix<S>;
-    using Layer<S>::output_shape;
 
     explicit Upsample2D(Size2 scale, Interpolation mode = Interpolation::nearest, bool align_corners = false)
         : scale_(scale), mode_(mode), align_corners_(align_corners) {
@@ -35,7 +34,7 @@ public:
     Size2 scale() const { return scale_; }
     Interpolation mode() const { return mode_; }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         if (in.size() <= 0) throw ShapeError("layer Upsample2D: expected a non-empty image input, found " + in.str());
         return Shape{in.c, in.h * scale_.h, in.w * scale_.w};
     }

@@ -43,7 +43,7 @@ public:
         if (!(lambda >= 0)) throw ConfigError("ActivityL1: expected lambda >= 0, found " + std::to_string(lambda));
     }
     std::string type() const override { return "ActivityL1"; }
-    Shape output_shape(Shape in) const override { return in; }
+    Shape compute_output_shape(Shape in) const override { return in; }
 
     const Mat& forward(const Mat& x, Mode mode) override {
         this->check_input(x);
@@ -82,7 +82,7 @@ public:
         if (!(beta >= 0)) throw ConfigError("KLSparsity: expected beta >= 0, found " + std::to_string(beta));
     }
     std::string type() const override { return "KLSparsity"; }
-    Shape output_shape(Shape in) const override { return in; }
+    Shape compute_output_shape(Shape in) const override { return in; }
 
     const Mat& forward(const Mat& x, Mode mode) override {
         this->check_input(x);
@@ -134,7 +134,7 @@ public:
         if (!(lambda >= 0)) throw ConfigError("ContractiveDense: expected lambda >= 0, found " + std::to_string(lambda));
     }
     std::string type() const override { return "ContractiveDense"; }
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         if (in.size() <= 0) throw ShapeError("layer ContractiveDense: expected a non-empty input shape, found " + in.str());
         return Shape{units_};
     }

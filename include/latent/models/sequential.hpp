@@ -35,7 +35,7 @@ public:
     const Layer<S>& operator[](std::size_t i) const { return *layers_.at(i); }
     const std::string& name(std::size_t i) const { return names_.at(i); }
 
-    Shape output_shape(Shape in) const override {
+    Shape compute_output_shape(Shape in) const override {
         if (layers_.empty()) throw ShapeError("layer Sequential: expected at least one layer, found none");
         Shape s = in;
         for (std::size_t i = 0; i < layers_.size(); ++i) s = child_output_shape(i, s);
