@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     ex::apply_threads(flags);
 
-    try {
+    return ex::run([&] {
         ex::Timer total;
         const ex::ImageData data = ex::load_image_data(flags);
         std::cout << "data: " << data.source << "\nmodel: " << model << " autoencoder, code " << code << ", " << flags.epochs
@@ -173,9 +173,6 @@ int main(int argc, char** argv) {
                                        .set("pca_components", static_cast<long>(pca_components))
                                        .set("seconds", total.seconds())
                                        .set("classes", per_class));
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+        return 0;
+    });
 }

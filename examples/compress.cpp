@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     ex::apply_threads(flags);
 
-    try {
+    return ex::run([&] {
         ex::Timer total;
         const ex::ImageData data = ex::load_image_data(flags);
         const latent::Shape shape = data.shape;
@@ -96,17 +96,7 @@ int main(int argc, char** argv) {
         std::cout << "data: " << data.source << " (train " << data.train_x.cols() << ", test " << test.cols() << " images)\n";
 
         ex::Timer t_train;
-        latent::Rng rng(flags.seed);
-        latent::DenseAutoencoderOptions o;
-        o.sizes = {data.train_x.rows(), 512, 128, code};
-        o.output = latent::Act::sigmoid;
-        auto ae = latent::make_dense_autoencoder<float>(o, rng);
-        latent::Adam<float> adam(lr);
-        latent::FitOptions<float> fo;
-        fo.epochs = flags.epochs;
-        fo.batch_size = flags.batch;
-        fo.seed = flags.seed;
-        latent::fit(ae, adam, data.train_x, fo);
+        auto ae = ex::train_dense_autoencoder(data.train_x, {512, 128}, code, flags, lr);
         const double train_seconds = t_train.seconds();
 
         // 8-bit codes: ranges from the training codes, stored in a code file, read back.
@@ -182,9 +172,6 @@ int main(int argc, char** argv) {
                                        .set("nearest_jpeg_quality", qualities[nearest])
                                        .set("png", png)
                                        .set("seconds", total.seconds()));
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+        return 0;
+    });
 }

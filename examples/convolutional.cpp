@@ -74,9 +74,7 @@ int main(int argc, char** argv) {
         ex::apply_threads(flags);
         ex::Timer timer;
         const ex::ImageData data = ex::load_image_data(flags);
-        std::cout << "data: " << data.source << "\n"
-                  << "      train " << data.train_x.cols() << ", test " << data.test_x.cols() << " images " << data.shape
-                  << ", loaded in " << ex::num(timer.seconds(), 2) << " s\n";
+        ex::print_data_summary(data, timer.seconds());
         if (data.shape != latent::Shape(1, 28, 28))
             throw latent::ShapeError("convolutional: expected 1x28x28 images, found " + data.shape.str());
 

@@ -10,36 +10,6 @@
 
 namespace {
 
-std::vector<latent::Index> parse_sizes(const std::string& text) {
-    std::vector<latent::Index> out;
-    std::stringstream ss(text);
-    std::string item;
-    while (std::getline(ss, item, ','))
-        if (!item.empty()) {
-            std::size_t used = 0;
-            long v = 0;
-            try {
-                v = std::stol(item, &used);
-            } catch (const std::exception&) {
-                used = 0;
-            }
-            if (used != item.size() || v <= 0)
-                throw latent::ConfigError("--hidden: expected a comma list of positive sizes, found '" + text + "'");
-            out.push_back(v);
-        }
-    return out;
-}
-
-std::string join_sizes(const std::vector<latent::Index>& s) {
-    std::string o;
-    for (std::size_t i = 0; i < s.size(); ++i) o += (i ? "-" : "") + std::to_string(s[i]);
-    return o;
-}
-
-double mean_squared_error(const latent::Matrix<float>& a, const latent::Matrix<float>& b) {
-    return (a - b).cast<double>().squaredNorm() / static_cast<double>(a.size());
-}
-
 void scatter(ex::Plot& plot, const latent::Matrix<float>& z, const std::vector<int>& labels, latent::Index n) {
     std::vector<double> x, y;
     std::vector<int> c;
@@ -71,14 +41,14 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     CLI11_PARSE(app, argc, argv);
 
-    try {
+    return ex::run([&] {
         ex::apply_threads(flags);
         const ex::ImageData data = ex::load_image_data(flags);
         std::cout << "data: " << data.source << "\n      train " << data.train_x.cols() << ", test " << data.test_x.cols()
                   << " images " << data.shape << "\n";
 
         std::vector<latent::Index> sizes{data.shape.size()};
-        for (latent::Index h : parse_sizes(hidden)) sizes.push_back(h);
+        for (latent::Index h : ex::parse_sizes(hidden, "--hidden")) sizes.push_back(h);
         sizes.push_back(code);
         std::vector<latent::Index> arch = sizes;
         for (auto it = sizes.rbegin() + 1; it != sizes.rend(); ++it) arch.push_back(*it);
@@ -87,7 +57,7 @@ int main(int argc, char** argv) {
         latent::PCA<float> pca(code);
         pca.fit(data.train_x);
         const latent::Matrix<float> pca_rec = pca.reconstruct(data.test_x);
-        const double pca_mse = mean_squared_error(pca_rec, data.test_x);
+        const double pca_mse = latent::mse(pca_rec, data.test_x);
         const double pca_seconds = timer.seconds();
 
         latent::DenseAutoencoderOptions o;
@@ -100,19 +70,19 @@ int main(int argc, char** argv) {
         fo.batch_size = flags.batch;
         fo.seed = flags.seed + 1;
         fo.val_x = &data.test_x;  // shown as "val" each epoch; nothing is selected on it
-        std::cout << "model: " << join_sizes(arch) << " (" << ae.params().size() << " parameters), ReLU hidden, linear code, "
+        std::cout << "model: " << ex::join_sizes(arch) << " (" << ae.params().size() << " parameters), ReLU hidden, linear code, "
                   << "sigmoid output, MSE, Adam lr " << lr << ", batch " << flags.batch << ", " << flags.epochs << " epochs, "
                   << latent::num_threads() << " thread(s)\n\n";
         timer.reset();
         const latent::History hist = latent::fit(ae, adam, data.train_x, fo);
         const double train_seconds = timer.seconds();
         const latent::Matrix<float> ae_rec = ae.reconstruct(data.test_x);
-        const double ae_mse = mean_squared_error(ae_rec, data.test_x);
+        const double ae_mse = latent::mse(ae_rec, data.test_x);
 
         ex::Table table({"model", "code", "test MSE", "vs PCA", "time"});
         table.row({"PCA (" + std::to_string(code) + " components)", std::to_string(code), ex::num(pca_mse, 5), "1.000x",
                    ex::num(pca_seconds, 1) + " s"});
-        table.row({"deep AE " + join_sizes(arch) + " (" + std::to_string(hist.epochs.size()) + " epochs)", std::to_string(code),
+        table.row({"deep AE " + ex::join_sizes(arch) + " (" + std::to_string(hist.epochs.size()) + " epochs)", std::to_string(code),
                    ex::num(ae_mse, 5), ex::num(ae_mse / pca_mse, 3) + "x", ex::num(train_seconds, 1) + " s"});
         std::cout << "\n";
         table.print();
@@ -141,7 +111,7 @@ int main(int argc, char** argv) {
                                        .set("example", "deep")
                                        .set("data", data.source)
                                        .set("real_data", data.real)
-                                       .set("architecture", join_sizes(arch))
+                                       .set("architecture", ex::join_sizes(arch))
                                        .set("parameters", static_cast<long>(ae.params().size()))
                                        .set("code", static_cast<long>(code))
                                        .set("epochs", static_cast<long>(hist.epochs.size()))
@@ -157,9 +127,6 @@ int main(int argc, char** argv) {
                                        .set("png", png)
                                        .set("scatter_png", scatter_png));
         if (!flags.json.empty()) std::cout << "wrote " << flags.json << "\n";
-    } catch (const latent::Error& e) {
-        std::cerr << "deep: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+        return 0;
+    });
 }

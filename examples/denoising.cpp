@@ -90,9 +90,7 @@ int main(int argc, char** argv) {
 
         ex::Timer timer;
         const ex::ImageData data = ex::load_image_data(flags);
-        std::cout << "data: " << data.source << "\n"
-                  << "      train " << data.train_x.cols() << ", test " << data.test_x.cols() << " images " << data.shape
-                  << ", loaded in " << ex::num(timer.seconds(), 2) << " s\n";
+        ex::print_data_summary(data, timer.seconds());
 
         latent::Rng rng(flags.seed);
         auto ae = make_denoiser();

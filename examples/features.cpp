@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     ex::apply_threads(flags);
 
-    try {
+    return ex::run([&] {
         ex::Timer total;
         const ex::ImageData data = ex::load_image_data(flags);
         const std::string cs = std::to_string(code);
@@ -35,17 +35,8 @@ int main(int argc, char** argv) {
 
         // Autoencoder 784-512-128-code-128-512-784, trained without labels.
         ex::Timer t_ae;
-        latent::Rng rng(flags.seed);
-        latent::DenseAutoencoderOptions o;
-        o.sizes = {data.train_x.rows(), 512, 128, code};
-        o.output = latent::Act::sigmoid;
-        auto ae = latent::make_dense_autoencoder<float>(o, rng);
-        latent::Adam<float> adam(lr);
-        latent::FitOptions<float> fo;
-        fo.epochs = flags.epochs;
-        fo.batch_size = flags.batch;
-        fo.seed = flags.seed;
-        const auto hist = latent::fit(ae, adam, data.train_x, fo);
+        latent::History hist;
+        auto ae = ex::train_dense_autoencoder(data.train_x, {512, 128}, code, flags, lr, &hist);
         const Mat ae_train = ae.encode(data.train_x), ae_test = ae.encode(data.test_x);
         const double ae_seconds = t_ae.seconds();
         const double ae_mse = (ae.reconstruct(data.test_x) - data.test_x).squaredNorm() / static_cast<double>(data.test_x.size());
@@ -103,9 +94,6 @@ int main(int argc, char** argv) {
                                        .set("classifier_epochs", clf_epochs)
                                        .set("results", results)
                                        .set("seconds", total.seconds()));
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+        return 0;
+    });
 }

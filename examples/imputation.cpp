@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     ex::apply_threads(flags);
 
-    try {
+    return ex::run([&] {
         if (!csv_in.empty()) return run_csv(csv_in, csv_out, flags, hidden);
 
         ex::Timer total;
@@ -213,9 +213,6 @@ int main(int argc, char** argv) {
                                        .set("patterns", rows_json)
                                        .set("png", png)
                                        .set("seconds", total.seconds()));
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+        return 0;
+    });
 }

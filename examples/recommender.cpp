@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     ex::apply_threads(flags);
 
-    try {
+    return ex::run([&] {
         ex::Timer total;
         latent::Rng rng(flags.seed);
         latent::RatingTable all;
@@ -116,9 +116,6 @@ int main(int argc, char** argv) {
                                        .set("autorec_beats_bias", autorec_rmse < bias_rmse)
                                        .set("top", top_json)
                                        .set("seconds", total.seconds()));
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+        return 0;
+    });
 }

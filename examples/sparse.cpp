@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     app.add_option("--only", only, "Run only these models, comma list of: relu, l1, sigmoid, kl");
     CLI11_PARSE(app, argc, argv);
 
-    try {
+    return ex::run([&] {
         ex::apply_threads(flags);
         const ex::ImageData data = ex::load_image_data(flags);
         std::cout << "data: " << data.source << "\n      train " << data.train_x.cols() << ", test " << data.test_x.cols()
@@ -135,9 +135,6 @@ int main(int argc, char** argv) {
                                        .set("runs", results)
                                        .set("png", png));
         if (!flags.json.empty()) std::cout << "wrote " << flags.json << "\n";
-    } catch (const latent::Error& e) {
-        std::cerr << "sparse: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+        return 0;
+    });
 }

@@ -97,9 +97,7 @@ int main(int argc, char** argv) {
         ex::apply_threads(flags);
         ex::Timer timer;
         const ex::ImageData data = ex::load_image_data(flags);
-        std::cout << "data: " << data.source << "\n"
-                  << "      train " << data.train_x.cols() << ", test " << data.test_x.cols() << " images " << data.shape
-                  << ", loaded in " << ex::num(timer.seconds(), 2) << " s\n";
+        ex::print_data_summary(data, timer.seconds());
         const Shape hi = data.shape;
         if (hi.h % 2 != 0 || hi.w % 2 != 0) throw latent::ShapeError("superres: expected even image sizes, found " + hi.str());
         const Shape lo{hi.c, hi.h / 2, hi.w / 2};

@@ -14,40 +14,6 @@
 
 #include <latent/apps/pca.hpp>
 
-namespace {
-
-std::vector<latent::Index> parse_sizes(const std::string& text, const char* flag) {
-    std::vector<latent::Index> out;
-    std::stringstream ss(text);
-    std::string item;
-    while (std::getline(ss, item, ','))
-        if (!item.empty()) {
-            std::size_t used = 0;
-            long v = 0;
-            try {
-                v = std::stol(item, &used);
-            } catch (const std::exception&) {
-                used = 0;
-            }
-            if (used != item.size() || v <= 0)
-                throw latent::ConfigError(std::string(flag) + ": expected a comma list of positive sizes, found '" + text + "'");
-            out.push_back(v);
-        }
-    return out;
-}
-
-std::string join_sizes(const std::vector<latent::Index>& s) {
-    std::string o;
-    for (std::size_t i = 0; i < s.size(); ++i) o += (i ? "-" : "") + std::to_string(s[i]);
-    return o;
-}
-
-double mean_squared_error(const latent::Matrix<float>& a, const latent::Matrix<float>& b) {
-    return (a - b).cast<double>().squaredNorm() / static_cast<double>(a.size());
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
     CLI::App app{"Undercomplete dense autoencoder vs PCA on Fashion-MNIST: test reconstruction MSE and a PNG grid"};
     ex::CommonFlags flags;
@@ -63,17 +29,15 @@ int main(int argc, char** argv) {
     app.add_flag("--linear", linear, "Identity activations everywhere (a linear AE, which PCA bounds)");
     CLI11_PARSE(app, argc, argv);
 
-    try {
+    return ex::run([&] {
         ex::apply_threads(flags);
         ex::Timer timer;
         const ex::ImageData data = ex::load_image_data(flags);
         const latent::Index d = data.shape.size();
-        std::cout << "data: " << data.source << "\n"
-                  << "      train " << data.train_x.cols() << ", test " << data.test_x.cols() << " images " << data.shape
-                  << ", loaded in " << ex::num(timer.seconds(), 2) << " s\n";
+        ex::print_data_summary(data, timer.seconds());
 
         std::vector<latent::Index> sizes{d};
-        for (latent::Index h : parse_sizes(hidden, "--hidden")) sizes.push_back(h);
+        for (latent::Index h : ex::parse_sizes(hidden, "--hidden")) sizes.push_back(h);
         sizes.push_back(code);
         std::vector<latent::Index> arch = sizes;
         for (auto it = sizes.rbegin() + 1; it != sizes.rend(); ++it) arch.push_back(*it);
@@ -83,7 +47,7 @@ int main(int argc, char** argv) {
         latent::PCA<float> pca(code);
         pca.fit(data.train_x);
         const latent::Matrix<float> pca_rec = pca.reconstruct(data.test_x);
-        const double pca_mse = mean_squared_error(pca_rec, data.test_x);
+        const double pca_mse = latent::mse(pca_rec, data.test_x);
         const double pca_seconds = timer.seconds();
         const double pca_explained = static_cast<double>(pca.explained_variance_ratio().sum());
 
@@ -105,14 +69,14 @@ int main(int argc, char** argv) {
         // anneal the rate so it settles on the PCA subspace.
         if (linear && fo.epochs > 0) fo.schedule = std::make_shared<latent::CosineLR>(static_cast<double>(fo.epochs));
 
-        std::cout << "model: " << join_sizes(arch) << (linear ? ", identity activations (linear AE)" : ", ReLU hidden, linear code, sigmoid output")
+        std::cout << "model: " << ex::join_sizes(arch) << (linear ? ", identity activations (linear AE)" : ", ReLU hidden, linear code, sigmoid output")
                   << ", MSE, Adam lr " << lr << ", batch " << flags.batch << ", " << flags.epochs << " epochs, "
                   << latent::num_threads() << " thread(s)\n\n";
         timer.reset();
         const latent::History hist = latent::fit(ae, adam, data.train_x, fo);
         const double train_seconds = timer.seconds();
         const latent::Matrix<float> ae_rec = ae.reconstruct(data.test_x);
-        const double ae_mse = mean_squared_error(ae_rec, data.test_x);
+        const double ae_mse = latent::mse(ae_rec, data.test_x);
         const double samples_per_s =
             train_seconds > 0 ? static_cast<double>(data.train_x.cols()) * static_cast<double>(hist.epochs.size()) / train_seconds : 0.0;
 
@@ -120,7 +84,7 @@ int main(int argc, char** argv) {
         ex::Table table({"model", "code", "test MSE", "vs PCA", "time"});
         table.row({"PCA (" + std::to_string(code) + " components, " + ex::num(100 * pca_explained, 1) + "% variance)",
                    std::to_string(code), ex::num(pca_mse, 5), "1.000x", ex::num(pca_seconds, 1) + " s"});
-        table.row({std::string(linear ? "linear AE " : "AE ") + join_sizes(arch) + " (" + std::to_string(hist.epochs.size()) + " epochs)",
+        table.row({std::string(linear ? "linear AE " : "AE ") + ex::join_sizes(arch) + " (" + std::to_string(hist.epochs.size()) + " epochs)",
                    std::to_string(code), ex::num(ae_mse, 5), ex::num(ae_mse / pca_mse, 3) + "x", ex::num(train_seconds, 1) + " s"});
         std::cout << "\n";
         table.print();
@@ -149,7 +113,7 @@ int main(int argc, char** argv) {
                                        .set("real_data", data.real)
                                        .set("train_samples", static_cast<long>(data.train_x.cols()))
                                        .set("test_samples", static_cast<long>(data.test_x.cols()))
-                                       .set("architecture", join_sizes(arch))
+                                       .set("architecture", ex::join_sizes(arch))
                                        .set("linear", linear)
                                        .set("code", static_cast<long>(code))
                                        .set("epochs", static_cast<long>(hist.epochs.size()))
@@ -169,9 +133,6 @@ int main(int argc, char** argv) {
                                        .set("test_loss", val)
                                        .set("png", png));
         if (!flags.json.empty()) std::cout << "wrote " << flags.json << "\n";
-    } catch (const latent::Error& e) {
-        std::cerr << "undercomplete: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+        return 0;
+    });
 }

@@ -189,6 +189,59 @@ inline std::vector<latent::Index> first_per_class(const std::vector<int>& labels
     return out;
 }
 
+// ---------------------------------------------------------------- models
+
+// A comma list of positive sizes ("2000,500,500") from the flag `flag`.
+inline std::vector<latent::Index> parse_sizes(const std::string& text, const std::string& flag) {
+    std::vector<latent::Index> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty()) {
+            std::size_t used = 0;
+            long v = 0;
+            try {
+                v = std::stol(item, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used != item.size() || v <= 0)
+                throw latent::ConfigError(flag + ": expected a comma list of positive sizes, found '" + text + "'");
+            out.push_back(v);
+        }
+    return out;
+}
+
+// "784-256-32-256-784"
+inline std::string join_sizes(const std::vector<latent::Index>& sizes) {
+    std::string out;
+    for (std::size_t i = 0; i < sizes.size(); ++i) out += (i ? "-" : "") + std::to_string(sizes[i]);
+    return out;
+}
+
+// The dense autoencoder the application examples share, trained without
+// labels on x: x.rows()-hidden...-code mirrored, ReLU hidden, linear code,
+// sigmoid output, MSE, Adam(lr), flags' epochs, batch and seed.
+inline latent::Autoencoder<float> train_dense_autoencoder(const latent::Matrix<float>& x, const std::vector<latent::Index>& hidden,
+                                                          latent::Index code, const CommonFlags& f, double lr,
+                                                          latent::History* history = nullptr) {
+    latent::Rng rng(f.seed);
+    latent::DenseAutoencoderOptions o;
+    o.sizes = {x.rows()};
+    o.sizes.insert(o.sizes.end(), hidden.begin(), hidden.end());
+    o.sizes.push_back(code);
+    o.output = latent::Act::sigmoid;
+    auto ae = latent::make_dense_autoencoder<float>(o, rng);
+    latent::Adam<float> adam(lr);
+    latent::FitOptions<float> fo;
+    fo.epochs = f.epochs;
+    fo.batch_size = f.batch;
+    fo.seed = f.seed;
+    latent::History h = latent::fit(ae, adam, x, fo);
+    if (history) *history = std::move(h);
+    return ae;
+}
+
 // ---------------------------------------------------------------- tables
 
 // Compact fixed formatting: 0.01234, 123.4, 1.2e-06, 3.4e+07; NaN -> "nan".
@@ -204,6 +257,13 @@ inline std::string num(double v, int precision = 4) {
     else
         std::snprintf(buf, sizeof buf, "%.*f", precision, v);
     return buf;
+}
+
+// "data: <source>" and the split sizes, shape and load time, on stdout.
+inline void print_data_summary(const ImageData& d, double load_seconds) {
+    std::cout << "data: " << d.source << "\n"
+              << "      train " << d.train_x.cols() << ", test " << d.test_x.cols() << " images " << d.shape << ", loaded in "
+              << num(load_seconds, 2) << " s\n";
 }
 
 // Aligned text table; cells that look like numbers are right-aligned.
