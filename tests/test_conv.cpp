@@ -328,6 +328,56 @@ TEST_CASE("Conv2D in float agrees with double", "[conv]") {
     CHECK((yd - yf.cast<double>()).cwiseAbs().maxCoeff() < 1e-5);
 }
 
+TEST_CASE("float Conv2D gradients agree with double where the GEMMs take our kernel, Eigen, or a transposed dW", "[conv][gemm]") {
+    using A = latent::detail::ConvAlgorithm;
+    // (channels, size, filters): one channel (9 x 64 weight gradient, kept
+    // transposed; k = 9 products go to Eigen), 16 -> 32 (our kernel), 32 -> 16
+    // (n = 16: Eigen), each with the plain and the flipped adjoint.
+    struct Case {
+        Index channels, size, filters;
+    };
+    for (Case c : {Case{1, 12, 64}, Case{16, 8, 32}, Case{32, 7, 16}})
+        for (A a : {A::im2col, A::im2col_flipped}) {
+            const Shape in{c.channels, c.size, c.size};
+            const Index batch = 6;
+            Conv2D<double> cd(c.filters, 3, ConvOptions::same());
+            Conv2D<float> cf(c.filters, 3, ConvOptions::same());
+            cd.set_algorithm(a);
+            cf.set_algorithm(a);
+            conv_test::Standalone sd(cd, in, 3);
+            sd.rng.fill_uniform(sd.params.values(), -1.0, 1.0);
+            latent::ParamBuffer<float> pf;
+            latent::Rng rf(3);
+            cf.attach_rng(&rf);
+            cf.build(in);
+            std::vector<latent::NamedSlot<float>> slots;
+            cf.collect_params("", slots);
+            pf.bind(slots);
+            pf.values() = sd.params.values().cast<float>();
+            cd.set_input_grad(true);
+            cf.set_input_grad(true);
+            MatD x(in.size(), batch);
+            sd.rng.fill_uniform(x, -1.0, 1.0);
+            MatD g(cd.output_shape().size(), batch);
+            sd.rng.fill_uniform(g, -1.0, 1.0);
+            const latent::Matrix<float> xf = x.cast<float>(), gf = g.cast<float>();
+            sd.params.zero_grad();
+            pf.zero_grad();
+            const MatD yd = cd.forward(x, latent::Mode::train);
+            const latent::Matrix<float> yf = cf.forward(xf, latent::Mode::train);
+            const MatD dxd = cd.backward(g);
+            const latent::Matrix<float> dxf = cf.backward(gf);
+            INFO("channels " << c.channels << " filters " << c.filters << " algorithm " << static_cast<int>(a));
+            // Sums of up to 9 * 32 * 6 * 144 terms of size <= 1 in float.
+            auto close = [](const auto& d, const auto& f) {
+                return (d - f.template cast<double>()).cwiseAbs().maxCoeff() <= 1e-4 * std::max(1.0, d.cwiseAbs().maxCoeff());
+            };
+            CHECK(close(yd, yf));
+            CHECK(close(dxd, dxf));
+            CHECK(close(sd.params.grads(), pf.grads()));
+        }
+}
+
 TEST_CASE("a step after the first reuses the conv buffers", "[conv]") {
     Conv2D<double> conv(3, 3, ConvOptions::same());
     conv_test::Standalone s(conv, Shape{2, 6, 6});

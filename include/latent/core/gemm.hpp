@@ -293,6 +293,24 @@ void gemm_run(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c,
 // True when float products here use our kernel (not Eigen's).
 inline bool gemm_kernel_active() { return gemm_isa() != GemmIsa::none; }
 
+// Share of the register tiles' multiply-adds that are real for an m x n C
+// (edge tiles are padded to MR x NR): e.g. 9 x 64 fills 0.25 of the AVX-512
+// 32 x 12 tiles, 64 x 9 fills 0.75.
+inline double gemm_tile_fill(Index m, Index n) {
+    const Index mr = gemm_isa() == GemmIsa::avx512 ? 32 : 16, nr = gemm_isa() == GemmIsa::avx512 ? 12 : 6;
+    auto padded = [](Index v, Index t) { return static_cast<double>((v + t - 1) / t * t); };
+    return static_cast<double>(m) * static_cast<double>(n) / (padded(m, mr) * padded(n, nr));
+}
+
+// Whether our kernel beats Eigen's on this shape. Measured (AVX-512, one
+// thread) on the denoiser's conv products, C of 9..3360 x 9..288: level or
+// ahead by up to 19% when the tiles are > 85% filled and k >= 32; behind by
+// 7-33% otherwise (n = 16 on the 32 x 12 tile; k = 9 or 16, where packing
+// outweighs the few multiply-adds per packed value).
+inline bool gemm_kernel_pays(Index m, Index n, Index k) {
+    return gemm_kernel_active() && k >= 32 && gemm_tile_fill(m, n) > 0.85;
+}
+
 inline void gemm_float(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c, Index ldc, bool add) {
     if (m == 0 || n == 0) return;
     if (k == 0) {
@@ -309,26 +327,14 @@ inline void gemm_float(Index m, Index n, Index k, GemmOperand a, GemmOperand b, 
 #else
 
 inline bool gemm_kernel_active() { return false; }
+inline double gemm_tile_fill(Index, Index) { return 1.0; }
+inline bool gemm_kernel_pays(Index, Index, Index) { return false; }
 
 #endif  // LATENT_GEMM_X86
 
-// C = op(A) op(B) (add = false) or C += op(A) op(B) (add = true).
-// C, A, B: Matrix<S> or MatrixMap<S> (column-major, unit inner stride);
-// op(X) = X^T when trans_x. Shapes must agree (checked by the caller).
+// matmul through Eigen's product whatever the scalar.
 template <class MC, class MA, class MB>
-void matmul(MC&& c, const MA& a, bool trans_a, const MB& b, bool trans_b, bool add) {
-    using S = typename std::decay_t<MC>::Scalar;
-#ifdef LATENT_GEMM_X86
-    if constexpr (std::is_same<S, float>::value) {
-        if (gemm_kernel_active()) {
-            const Index m = c.rows(), n = c.cols(), k = trans_a ? a.rows() : a.cols();
-            const GemmOperand ga = trans_a ? GemmOperand{a.data(), a.outerStride(), 1} : GemmOperand{a.data(), 1, a.outerStride()};
-            const GemmOperand gb = trans_b ? GemmOperand{b.data(), b.outerStride(), 1} : GemmOperand{b.data(), 1, b.outerStride()};
-            gemm_float(m, n, k, ga, gb, c.data(), c.outerStride(), add);
-            return;
-        }
-    }
-#endif
+void matmul_eigen(MC&& c, const MA& a, bool trans_a, const MB& b, bool trans_b, bool add) {
     if (!trans_a && !trans_b) {
         if (add) c.noalias() += a * b; else c.noalias() = a * b;
     } else if (!trans_a && trans_b) {
@@ -338,6 +344,30 @@ void matmul(MC&& c, const MA& a, bool trans_a, const MB& b, bool trans_b, bool a
     } else {
         if (add) c.noalias() += a.transpose() * b.transpose(); else c.noalias() = a.transpose() * b.transpose();
     }
+}
+
+// C = op(A) op(B) (add = false) or C += op(A) op(B) (add = true).
+// C, A, B: Matrix<S> or MatrixMap<S> (column-major, unit inner stride);
+// op(X) = X^T when trans_x. Shapes must agree (checked by the caller).
+// by_shape: float products that our kernel handles poorly
+// (!gemm_kernel_pays) go to Eigen; otherwise every float product uses ours.
+template <class MC, class MA, class MB>
+void matmul(MC&& c, const MA& a, bool trans_a, const MB& b, bool trans_b, bool add, bool by_shape = false) {
+    using S = typename std::decay_t<MC>::Scalar;
+#ifdef LATENT_GEMM_X86
+    if constexpr (std::is_same<S, float>::value) {
+        const Index m = c.rows(), n = c.cols(), k = trans_a ? a.rows() : a.cols();
+        if (by_shape ? gemm_kernel_pays(m, n, k) : gemm_kernel_active()) {
+            const GemmOperand ga = trans_a ? GemmOperand{a.data(), a.outerStride(), 1} : GemmOperand{a.data(), 1, a.outerStride()};
+            const GemmOperand gb = trans_b ? GemmOperand{b.data(), b.outerStride(), 1} : GemmOperand{b.data(), 1, b.outerStride()};
+            gemm_float(m, n, k, ga, gb, c.data(), c.outerStride(), add);
+            return;
+        }
+    }
+#else
+    (void)by_shape;
+#endif
+    matmul_eigen(c, a, trans_a, b, trans_b, add);
 }
 
 }  // namespace detail

@@ -28,7 +28,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
+#include "latent/core/gemm.hpp"
 #include "latent/core/threads.hpp"
 #include "latent/layers/layer.hpp"
 
@@ -351,6 +353,8 @@ enum class ConvAlgorithm {
 // parallel, one per thread, each with its own buffers and single-threaded
 // GEMMs (no nested parallelism); weight gradients are summed per thread,
 // then added in thread order (deterministic for a given thread count).
+// The GEMMs go through detail::matmul by shape (core/gemm.hpp): our packed
+// kernel for float where it pays, Eigen otherwise.
 template <class S>
 class ConvEngine {
 public:
@@ -375,6 +379,7 @@ public:
         flip_.pad_left = g.dilation_w * (g.kernel_w - 1) - g.pad_left;
         flip_.out_h = g.height;
         flip_.out_w = g.width;
+        dw_transposed_ = std::is_same<S, float>::value && gemm_tile_fill(features, g.patch_size()) > gemm_tile_fill(g.patch_size(), features);
     }
     const ConvGeometry& geometry() const { return geo_; }
     void set_budget(Index scalars) { budget_ = std::max<Index>(scalars, 1); }
@@ -422,7 +427,7 @@ public:
             else
                 im2col(geo_, a.data() + n0 * a.rows(), cnt, col.data(), ld);
             if (b) {
-                rows.noalias() = col * W;
+                matmul(rows, col, false, W, false, false, true);  // rows = colT WT
                 S* out = b->data() + n0 * b->rows();
                 if (linear)
                     for (Index n = 0; n < cnt; ++n) from_linear(geo_, lay, F, rows.data() + n * Q, ld, bias, out + n * b->rows());
@@ -435,11 +440,10 @@ public:
                     for (Index n = 0; n < cnt; ++n) to_linear(geo_, lay, F, g + n * grad_b->rows(), rows.data() + n * Q, ld);
                 else
                     to_position_rows(g, F, P, cnt, rows.data(), ld);
-                Map dW(w.dw.data(), K, F);
-                dW.noalias() += col.transpose() * rows;
+                accumulate_weight_grad(w, col, rows);  // dWT += colT^T rows
             }
         });
-        if (grad_b) reduce_weight_grad(used, dwt);
+        if (grad_b) reduce_weight_grad(used, dwt, dw_transposed_);
     }
 
     // A (C*H*W x N) = adjoint(B);  when image_a is given also
@@ -479,7 +483,7 @@ public:
                 const Index lda = cnt * Qa;
                 Map col(w.col.data(), lda, KF), rows(w.rows.data(), lda, C);
                 im2col_linear(flip_, lay_f, bc, cnt, w.pad.data(), col.data(), lda);
-                rows.noalias() = col * Wf;
+                matmul(rows, col, false, Wf, false, false, true);
                 for (Index n = 0; n < cnt; ++n)
                     from_linear(flip_, lay_f, C, rows.data() + n * Qa, lda, static_cast<const S*>(nullptr), a->data() + (n0 + n) * a->rows());
             }
@@ -487,7 +491,7 @@ public:
                 const Index ld = cnt * P;
                 Map col(w.col.data(), ld, K), rows(w.rows.data(), ld, F);
                 to_position_rows(bc, F, P, cnt, rows.data(), ld);
-                col.noalias() = rows * W.transpose();
+                matmul(col, rows, false, W, true, false, true);  // colT = rows WT^T
                 col2im(geo_, col.data(), ld, cnt, a->data() + n0 * a->rows());
             }
             if (image_a) {
@@ -501,11 +505,10 @@ public:
                     im2col(geo_, ai, cnt, col.data(), ld);
                     to_position_rows(bc, F, P, cnt, rows.data(), ld);
                 }
-                Map dW(w.dw.data(), K, F);
-                dW.noalias() += col.transpose() * rows;
+                accumulate_weight_grad(w, col, rows);  // dWT += colT^T rows
             }
         });
-        if (image_a) reduce_weight_grad(used, dwt);
+        if (image_a) reduce_weight_grad(used, dwt, dw_transposed_);
     }
 
     // Multiply-adds of one correlate over N samples.
@@ -534,10 +537,31 @@ private:
             if (dw_size > 0) w.dw.setZero(dw_size);  // no allocation once sized
         }
     }
-    void reduce_weight_grad(int used, S* dwt) {
-        const Index n = geo_.patch_size() * features_;
-        Eigen::Map<Vector<S>> dW(dwt, n);
-        for (int t = 0; t < used; ++t) dW += work_[static_cast<std::size_t>(t)].dw.head(n);
+    // A thread's dWT (K x F) += colT^T rows; kept transposed (F x K) in its
+    // workspace when that product fills the GEMM's register tile better
+    // (e.g. K = 9 taps of a one-channel input against F = 64 filters).
+    void accumulate_weight_grad(Workspace& w, const Map& col, const Map& rows) {
+        const Index K = geo_.patch_size(), F = features_;
+        if (dw_transposed_) {
+            Map dWt(w.dw.data(), F, K);
+            matmul(dWt, rows, true, col, false, true, true);
+        } else {
+            Map dW(w.dw.data(), K, F);
+            matmul(dW, col, true, rows, false, true, true);
+        }
+    }
+    // dwt += the threads' weight gradients, in thread order. `transposed`:
+    // they were accumulated as F x K (the im2col paths with dw_transposed_).
+    void reduce_weight_grad(int used, S* dwt, bool transposed = false) {
+        const Index K = geo_.patch_size(), F = features_;
+        Map dW(dwt, K, F);
+        for (int t = 0; t < used; ++t) {
+            const S* d = work_[static_cast<std::size_t>(t)].dw.data();
+            if (transposed)
+                dW += ConstMap(d, F, K).transpose();
+            else
+                dW += ConstMap(d, K, F);
+        }
     }
 
     void flip_weights(const S* wt) {
@@ -720,6 +744,7 @@ private:
     ConvAlgorithm algorithm_ = ConvAlgorithm::automatic;
     std::vector<Workspace> work_;
     Vector<S> flip_w_;
+    bool dw_transposed_ = false;
 };
 
 }  // namespace detail
