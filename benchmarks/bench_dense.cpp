@@ -7,9 +7,7 @@
 // items/s = samples/s (wall clock: UseRealTime, so threads count);
 // GFLOP/s counts the GEMMs only: per Dense (in -> out) and batch B,
 //   forward 2*in*out*B, dW 2*in*out*B, dX 2*in*out*B (skipped for the first layer).
-#include <benchmark/benchmark.h>
-
-#include <latent/latent.hpp>
+#include "bench_common.hpp"
 
 #include <string>
 #include <vector>
@@ -21,35 +19,17 @@ using Mat = latent::Matrix<float>;
 
 constexpr Index kBatch = 256;
 
-void set_threads(benchmark::State& state) {
-    const int t = static_cast<int>(state.range(0));
-    if (t > 1 && !latent::has_openmp()) {
-        state.SkipWithError("this build has no OpenMP: only 1 thread is possible");
-        return;
-    }
-    latent::set_num_threads(t);
-}
-
-void report(benchmark::State& state, double flops_per_iter, Index samples_per_iter) {
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * samples_per_iter);
-    state.counters["GFLOP/s"] = benchmark::Counter(flops_per_iter * static_cast<double>(state.iterations()) * 1e-9,
-                                                   benchmark::Counter::kIsRate);
-    state.counters["threads"] = static_cast<double>(latent::num_threads());
-}
-
 // FLOPs of one training step of a chain of Dense layers (sizes in order).
 double train_step_flops(const std::vector<Index>& chain, Index batch) {
-    double f = 0;
-    for (std::size_t i = 1; i < chain.size(); ++i) {
-        const double mac = static_cast<double>(chain[i - 1]) * static_cast<double>(chain[i]) * static_cast<double>(batch);
-        f += 2 * mac /*fwd*/ + 2 * mac /*dW*/ + (i == 1 ? 0.0 : 2 * mac) /*dX*/;
-    }
-    return f;
+    std::vector<std::pair<double, double>> layers;
+    for (std::size_t i = 1; i < chain.size(); ++i)
+        layers.emplace_back(static_cast<double>(chain[i - 1]), static_cast<double>(chain[i]));
+    return bench::dense_train_step_flops(layers, batch);
 }
 
 // ---- one Dense layer: Y = W X + b, then dW, db, dX.
 void BM_DenseForwardBackward(benchmark::State& state) {
-    set_threads(state);
+    bench::set_threads(state);
     const Index in = state.range(1), out = state.range(2);
     latent::Rng rng(1);
     latent::Dense<float> dense(out);
@@ -71,7 +51,7 @@ void BM_DenseForwardBackward(benchmark::State& state) {
         benchmark::DoNotOptimize(params.grads().data());
         benchmark::ClobberMemory();
     }
-    report(state, 6.0 * static_cast<double>(in * out * kBatch), kBatch);
+    bench::report(state, 6.0 * static_cast<double>(in * out * kBatch), kBatch);
 }
 BENCHMARK(BM_DenseForwardBackward)
     ->ArgNames({"threads", "in", "out"})
@@ -81,7 +61,7 @@ BENCHMARK(BM_DenseForwardBackward)
 
 // ---- a training step of a dense AE: zero_grad, forward, MSE, backward, Adam.
 void train_step(benchmark::State& state, const std::vector<Index>& encoder_sizes) {
-    set_threads(state);
+    bench::set_threads(state);
     latent::DenseAutoencoderOptions o;
     o.sizes = encoder_sizes;  // ReLU hidden, linear code, sigmoid output (the examples' set-up)
     latent::Rng rng(2);
@@ -99,7 +79,7 @@ void train_step(benchmark::State& state, const std::vector<Index>& encoder_sizes
     }
     std::vector<Index> chain = encoder_sizes;
     for (auto it = encoder_sizes.rbegin() + 1; it != encoder_sizes.rend(); ++it) chain.push_back(*it);
-    report(state, train_step_flops(chain, kBatch), kBatch);
+    bench::report(state, train_step_flops(chain, kBatch), kBatch);
 }
 
 void BM_TrainStep_SmallAE(benchmark::State& state) { train_step(state, {784, 128, 32}); }
@@ -111,7 +91,7 @@ BENCHMARK(BM_TrainStep_DeepAE)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime(
 // ---- raw float GEMM (C = A B, n x n x n), for comparison with the
 // machine's peak and with the layer figures above: Eigen's product.
 void BM_EigenGemm(benchmark::State& state) {
-    set_threads(state);
+    bench::set_threads(state);
     const Index n = state.range(1);
     latent::Rng rng(3);
     Mat a(n, n), b(n, n), c(n, n);
@@ -132,7 +112,7 @@ BENCHMARK(BM_EigenGemm)->ArgNames({"threads", "n"})->Args({1, 1024})->Args({2, 1
 // The same product through latent::detail::matmul (core/gemm.hpp), which
 // the Dense layers use: our packed kernel when the CPU has AVX2/AVX-512.
 void BM_LatentGemm(benchmark::State& state) {
-    set_threads(state);
+    bench::set_threads(state);
     const Index n = state.range(1);
     latent::Rng rng(3);
     Mat a(n, n), b(n, n), c(n, n);

@@ -11,9 +11,7 @@
 // items/s = samples/s (wall clock: UseRealTime, so threads count);
 // GFLOP/s counts the GEMMs only: per Dense (in -> out) and batch B,
 //   forward 2*in*out*B, dW 2*in*out*B, dX 2*in*out*B (skipped for the first layer).
-#include <benchmark/benchmark.h>
-
-#include <latent/latent.hpp>
+#include "bench_common.hpp"
 
 #include <vector>
 
@@ -23,15 +21,6 @@ using latent::Index;
 using Mat = latent::Matrix<float>;
 
 constexpr Index kBatch = 128;
-
-void set_threads(benchmark::State& state) {
-    const int t = static_cast<int>(state.range(0));
-    if (t > 1 && !latent::has_openmp()) {
-        state.SkipWithError("this build has no OpenMP: only 1 thread is possible");
-        return;
-    }
-    latent::set_num_threads(t);
-}
 
 Mat batch_of_images(Index n) {
     const std::string dir = "/usr/share/datasets/fashion-mnist";
@@ -45,19 +34,10 @@ Mat batch_of_images(Index n) {
 }
 
 // GEMM FLOPs of one training step: encoder 784-400-40, decoder 20-400-784.
-double train_step_flops(Index batch) {
-    const double b = static_cast<double>(batch);
-    const double layers[4][2] = {{784, 400}, {400, 40}, {20, 400}, {400, 784}};
-    double f = 0;
-    for (int i = 0; i < 4; ++i) {
-        const double mac = layers[i][0] * layers[i][1] * b;
-        f += 4 * mac + (i == 0 ? 0.0 : 2 * mac);
-    }
-    return f;
-}
+double train_step_flops(Index batch) { return bench::dense_train_step_flops({{784, 400}, {400, 40}, {20, 400}, {400, 784}}, batch); }
 
 void BM_VaeTrainStep(benchmark::State& state) {
-    set_threads(state);
+    bench::set_threads(state);
     latent::Rng rng(1);
     auto vae = latent::make_dense_vae<float>({784, 400, 20});
     vae.build(latent::Shape{784}, rng);
@@ -71,16 +51,13 @@ void BM_VaeTrainStep(benchmark::State& state) {
         benchmark::DoNotOptimize(vae.params().values().data());
         benchmark::ClobberMemory();
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kBatch);
-    state.counters["GFLOP/s"] = benchmark::Counter(train_step_flops(kBatch) * static_cast<double>(state.iterations()) * 1e-9,
-                                                   benchmark::Counter::kIsRate);
-    state.counters["threads"] = static_cast<double>(latent::num_threads());
+    bench::report(state, train_step_flops(kBatch), kBatch);
 }
 BENCHMARK(BM_VaeTrainStep)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 
 // IWAE estimate of -log p(x), k = 50, on 256 images: 50 decoder passes each.
 void BM_VaeIwae50(benchmark::State& state) {
-    set_threads(state);
+    bench::set_threads(state);
     latent::Rng rng(2);
     auto vae = latent::make_dense_vae<float>({784, 400, 20});
     vae.build(latent::Shape{784}, rng);
