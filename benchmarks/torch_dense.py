@@ -22,9 +22,9 @@ several builds (e.g. the default Eigen one and a -DLATENT_WITH_BLAS=ON one).
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import time
+
+from bench_runner import benchmark_items_per_second, samples_per_second
 
 try:
     import torch
@@ -102,27 +102,12 @@ def time_torch(sizes, threads, batch, steps, warmup):
         opt.step()
         return loss
 
-    for _ in range(warmup):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        loss = step()
-    loss.item()
-    return batch * steps / (time.perf_counter() - t0)
+    return samples_per_second(step, batch, steps, warmup)
 
 
 def time_latent(binary, model, threads, min_time):
     """Samples/s of the matching Google Benchmark case."""
-    name = "%s/threads:%d/real_time" % (BENCH_NAMES[model], threads)
-    cmd = [binary, "--benchmark_filter=^%s$" % name, "--benchmark_format=json",
-           "--benchmark_min_time=%g" % min_time]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    runs = [b for b in json.loads(out)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
-    if not runs:
-        raise RuntimeError("no result for %s from %s" % (name, binary))
-    if runs[0].get("error_occurred"):
-        raise RuntimeError("%s: %s" % (name, runs[0].get("error_message")))
-    return runs[0]["items_per_second"]
+    return benchmark_items_per_second(binary, "%s/threads:%d/real_time" % (BENCH_NAMES[model], threads), min_time)
 
 
 def parse_bench(spec):

@@ -20,9 +20,9 @@ With --bench, the C++ benchmark runs too, interleaved with the PyTorch runs
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import time
+
+from bench_runner import benchmark_items_per_second, samples_per_second
 
 try:
     import torch
@@ -64,23 +64,12 @@ def time_torch(cell, threads, steps, warmup):
         opt.step()
         return loss
 
-    for _ in range(warmup):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        loss = step()
-    loss.item()
-    return BATCH * steps / (time.perf_counter() - t0)
+    return samples_per_second(step, BATCH, steps, warmup)
 
 
 def time_latent(binary, cell, threads, min_time):
     name = "BM_SequenceAutoencoderTrainStep/threads:%d/gru:%d/real_time" % (threads, 0 if cell == "lstm" else 1)
-    cmd = [binary, "--benchmark_filter=^%s$" % name, "--benchmark_format=json", "--benchmark_min_time=%g" % min_time]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    runs = [b for b in json.loads(out)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
-    if not runs:
-        raise RuntimeError("no result for %s from %s" % (name, binary))
-    return runs[0]["items_per_second"]
+    return benchmark_items_per_second(binary, name, min_time)
 
 
 def main():
