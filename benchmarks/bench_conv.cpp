@@ -121,6 +121,41 @@ BENCHMARK(BM_Conv2DForwardBackward)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
+// Forward + backward of the denoiser's layers around the convolutions, at
+// their largest shapes (batch 64): args = threads, layer (0: MaxPool2D 2x2
+// 'same' on 64x28x28, 1: Upsample2D x2 on 64x14x14, 2: ReLU on 64x28x28).
+void BM_ImageLayerForwardBackward(benchmark::State& state) {
+    using namespace latent;  // NOLINT: a .cpp, not a header
+    set_num_threads(static_cast<int>(state.range(0)));
+    const Index batch = 64;
+    std::unique_ptr<Layer<float>> layer;
+    Shape in{64, 28, 28};
+    switch (state.range(1)) {
+        case 0: layer = std::make_unique<MaxPool2D<float>>(2, PoolOptions::same()); break;
+        case 1: layer = std::make_unique<Upsample2D<float>>(2), in = Shape{64, 14, 14}; break;
+        default: layer = std::make_unique<Activation<float>>(Act::relu); break;
+    }
+    layer->build(in);
+    layer->set_input_grad(true);
+    Rng rng(3);
+    Mat x(in.size(), batch), dy(layer->output_shape().size(), batch);
+    rng.fill_normal(x);
+    rng.fill_normal(dy);
+    for (auto _ : state) {
+        const Mat& y = layer->forward(x, Mode::train);
+        benchmark::DoNotOptimize(y.data());
+        const Mat& dx = layer->backward(dy);
+        benchmark::DoNotOptimize(dx.data());
+    }
+    state.SetItemsProcessed(state.iterations() * batch);
+    set_num_threads(1);
+}
+BENCHMARK(BM_ImageLayerForwardBackward)
+    ->ArgNames({"threads", "layer"})
+    ->ArgsProduct({{1, 2}, {0, 1, 2}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

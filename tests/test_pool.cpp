@@ -142,6 +142,78 @@ TEST_CASE("MaxPool2D propagates NaN like PyTorch (on the 2x2 fast path and the g
     }
 }
 
+namespace {
+
+// MaxPool2D against a plain loop over each window in row-major order (a value
+// replaces the best so far when it is greater or NaN), for inputs drawn from
+// a few values (many ties) with some NaNs; the backward scatter likewise.
+template <class S>
+void check_max_pool_against_loops(Size2 pool, PoolOptions o, Shape in, Index batch) {
+    using Mat = latent::Matrix<S>;
+    MaxPool2D<S> p(pool, o);
+    latent::Rng rng(5);
+    p.attach_rng(&rng);
+    p.build(in);
+    p.set_input_grad(true);
+    Mat x(in.size(), batch);
+    for (Index i = 0; i < x.size(); ++i) {
+        const auto r = static_cast<int>(rng.uniform() * 40.0);
+        x.data()[i] = r == 0 ? std::numeric_limits<S>::quiet_NaN() : static_cast<S>(r % 4);
+    }
+    Mat g(p.output_shape().size(), batch);
+    rng.fill_uniform(g);
+    const Mat y = p.forward(x, latent::Mode::train);
+    const Mat dx = p.backward(g);
+    // Windows along an axis as the layer plans them (PyTorch's rules).
+    auto windows = [&](Index n, Index k, Index s, Index& pad, Index out) {
+        std::vector<std::pair<Index, Index>> w;
+        if (o.padding.kind == Padding::Kind::same) pad = std::max<Index>((out - 1) * s + k - n, 0) / 2;
+        for (Index i = 0; i < out; ++i) w.emplace_back(std::max<Index>(i * s - pad, 0), std::min(i * s - pad + k, n));
+        return w;
+    };
+    const Shape out = p.output_shape();
+    Index pad_h = o.padding.amount.h, pad_w = o.padding.amount.w;
+    if (o.padding.kind == Padding::Kind::valid) pad_h = pad_w = 0;
+    const auto wy = windows(in.h, pool.h, o.stride.h ? o.stride.h : pool.h, pad_h, out.h);
+    const auto wx = windows(in.w, pool.w, o.stride.w ? o.stride.w : pool.w, pad_w, out.w);
+    Mat dref = Mat::Zero(x.rows(), x.cols());
+    Index mismatches = 0;
+    for (Index n = 0; n < batch; ++n)
+        for (Index c = 0; c < in.c; ++c)
+            for (Index oy = 0; oy < out.h; ++oy)
+                for (Index ox = 0; ox < out.w; ++ox) {
+                    const auto [y0, y1] = wy[static_cast<std::size_t>(oy)];
+                    const auto [x0, x1] = wx[static_cast<std::size_t>(ox)];
+                    Index at = (c * in.h + y0) * in.w + x0;
+                    S best = x(at, n);
+                    for (Index yy = y0; yy < y1; ++yy)
+                        for (Index xx = x0; xx < x1; ++xx) {
+                            const Index i = (c * in.h + yy) * in.w + xx;
+                            if (x(i, n) > best || x(i, n) != x(i, n)) best = x(i, n), at = i;
+                        }
+                    const Index o_i = (c * out.h + oy) * out.w + ox;
+                    const S got = y(o_i, n);
+                    if (!(got == best || (got != got && best != best))) ++mismatches;
+                    dref(at, n) += g(o_i, n);
+                }
+    INFO("pool " << pool.str() << " input " << in.str());
+    CHECK(mismatches == 0);
+    CHECK(dx == dref);  // exact: the same additions in the same order
+}
+
+}  // namespace
+
+TEST_CASE("MaxPool2D fast paths (2x2 at stride 2 and 1, rows of 1..15 windows) match plain loops with ties and NaN", "[pool]") {
+    for (Index w : {2, 6, 14, 15, 16, 17, 18, 28, 30}) {
+        check_max_pool_against_loops<float>(2, PoolOptions::valid(), Shape{3, 4, w}, 3);
+        check_max_pool_against_loops<double>(2, PoolOptions::valid(), Shape{2, 6, w}, 2);
+        check_max_pool_against_loops<float>(2, PoolOptions::same(), Shape{2, 5, w + 1}, 2);
+        check_max_pool_against_loops<float>(2, PoolOptions::valid(1), Shape{2, 3, w}, 2);
+        check_max_pool_against_loops<float>(2, opts(2, Padding(1)), Shape{2, 4, w}, 2);
+        check_max_pool_against_loops<float>(3, opts(2, Padding::valid()), Shape{2, 5, w + 1}, 2);
+    }
+}
+
 TEST_CASE("pooling gradients over pool x stride x padding x ceil mode x odd sizes", "[pool][gradcheck]") {
     int checked = 0;
     for (Index k : {2, 3})

@@ -11,6 +11,7 @@
 //              count_include_pad the positions inside the padded input (PyTorch).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -136,6 +137,93 @@ protected:
     PoolPlan plan_;
 };
 
+// 2x2 max pooling at stride SX over windows lying inside the input, and
+// its backward where the windows tile the input. The rule is the general
+// loop's: in row-major order a value replaces the best so far when it is
+// greater or NaN (the first maximum wins ties; NaN propagates). Branch-free,
+// and run in blocks of a fixed count the compiler turns into vector code
+// (a loop over a row's 7..14 windows would stay scalar); a row's last block
+// overlaps the one before rather than taking a scalar tail.
+constexpr Index max_pool_block = 8;
+
+// Window i: rows r0, r1 at columns i*SX, i*SX + 1; flat input index
+// first + i*SX + {0, 1, w, w + 1} of the winner to arg[i].
+template <Index SX, class S>
+inline void max_pool_2x2_window(const S* r0, const S* r1, Index i, std::int32_t w, std::int32_t first, S* y, std::int32_t* arg) {
+    const S a = r0[i * SX], b = r0[i * SX + 1], c = r1[i * SX], d = r1[i * SX + 1];
+    const bool tb = (b > a) | (b != b);
+    const S m1 = tb ? b : a;
+    const std::int32_t i1 = tb ? 1 : 0;
+    const bool tc = (c > m1) | (c != c);
+    const S m2 = tc ? c : m1;
+    const std::int32_t i2 = tc ? w : i1;
+    const bool td = (d > m2) | (d != d);
+    y[i] = td ? d : m2;
+    arg[i] = first + static_cast<std::int32_t>(i * SX) + (td ? w + 1 : i2);
+}
+
+// (unroll 1: GCC 12 otherwise unrolls the fixed 8 iterations completely
+// before its loop vectorizer runs, and they stay scalar.)
+template <Index SX, class S>
+void max_pool_2x2_block(const S* r0, const S* r1, std::int32_t w, std::int32_t first, S* y, std::int32_t* arg) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 1
+#endif
+    for (Index i = 0; i < max_pool_block; ++i) max_pool_2x2_window<SX>(r0, r1, i, w, first, y, arg);
+}
+
+// `count` windows along one row pair: r points at flat input index `first`,
+// the second row W further.
+template <Index SX, class S>
+void max_pool_2x2_row(const S* r, Index W, Index count, std::int32_t first, S* y, std::int32_t* arg) {
+    const auto w = static_cast<std::int32_t>(W);
+    if (count < max_pool_block) {
+        for (Index i = 0; i < count; ++i) max_pool_2x2_window<SX>(r, r + W, i, w, first, y, arg);
+        return;
+    }
+    for (Index b = 0;; b += max_pool_block) {
+        b = std::min(b, count - max_pool_block);
+        max_pool_2x2_block<SX>(r + b * SX, r + W + b * SX, w, first + static_cast<std::int32_t>(b * SX), y + b, arg + b);
+        if (b + max_pool_block == count) return;
+    }
+}
+
+// Window i's gradient g[i] to its argmax, 0 to its other three inputs (rows
+// d0, d1 at columns 2i, 2i + 1; the argmax is first + 2i + {0, 1, w, w + 1}).
+template <class S>
+inline void max_pool_2x2_window_grad(const S* g, const std::int32_t* arg, Index i, std::int32_t w, std::int32_t first, S* d0, S* d1) {
+    const std::int32_t k = arg[i] - first - static_cast<std::int32_t>(2 * i);
+    const S v = g[i];
+    d0[2 * i] = k == 0 ? v : S(0);
+    d0[2 * i + 1] = k == 1 ? v : S(0);
+    d1[2 * i] = k == w ? v : S(0);
+    d1[2 * i + 1] = k == w + 1 ? v : S(0);
+}
+
+template <class S>
+void max_pool_2x2_grad_block(const S* g, const std::int32_t* arg, std::int32_t w, std::int32_t first, S* d0, S* d1) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 1
+#endif
+    for (Index i = 0; i < max_pool_block; ++i) max_pool_2x2_window_grad(g, arg, i, w, first, d0, d1);
+}
+
+// One output row of windows tiling the input at stride 2: every input
+// position of the row pair written once (no zeroing pass, no scatter).
+template <class S>
+void max_pool_2x2_grad_row(const S* g, const std::int32_t* arg, Index W, Index count, std::int32_t first, S* d) {
+    const auto w = static_cast<std::int32_t>(W);
+    if (count < max_pool_block) {
+        for (Index i = 0; i < count; ++i) max_pool_2x2_window_grad(g, arg, i, w, first, d, d + W);
+        return;
+    }
+    for (Index b = 0;; b += max_pool_block) {
+        b = std::min(b, count - max_pool_block);
+        max_pool_2x2_grad_block(g + b, arg + b, w, first + static_cast<std::int32_t>(2 * b), d + 2 * b, d + W + 2 * b);
+        if (b + max_pool_block == count) return;
+    }
+}
+
 }  // namespace detail
 
 template <class S>
@@ -160,8 +248,12 @@ public:
         const Index* y1 = p.ys.end.data();
         const Index* x0 = p.xs.begin.data();
         const Index* x1 = p.xs.end.data();
-        const Index W = p.in_w, pool_w = this->pool_.w;
-        const auto w32 = static_cast<std::int32_t>(W);
+        const Index W = p.in_w, pool_w = this->pool_.w, sx = this->opt_.stride.w;
+        // Leading windows of a row that are a whole 2 wide at stride 1 or 2
+        // (windows start at x0[0] + ox * sx): the branch-free row kernels below.
+        Index full_w = 0;
+        if (pool_w == 2 && (sx == 1 || sx == 2))
+            while (full_w < p.out_w && x1[full_w] - x0[full_w] == 2) ++full_w;
         for (Index q = 0; q < planes; ++q) {
             const S* plane = x.data() + q * in_plane;
             S* yq = y_.data() + q * out_plane;
@@ -169,25 +261,16 @@ public:
             for (Index oy = 0; oy < p.out_h; ++oy) {
                 const Index ny = y1[oy] - y0[oy];
                 Index ox = 0;
-                if (ny == 2 && pool_w == 2) {
-                    // 2x2 windows lying inside the input (all but a clipped last one):
-                    // straight-line selects the compiler keeps branch-free.
-                    const S* r0 = plane + y0[oy] * W;
-                    const S* r1 = r0 + W;
-                    for (; ox < p.out_w && x1[ox] - x0[ox] == 2; ++ox) {
-                        const Index j = x0[ox];
-                        const S a = r0[j], b = r0[j + 1], c = r1[j], d = r1[j + 1];
-                        if ((a != a) | (b != b) | (c != c) | (d != d)) break;  // NaN: the general loop below
-                        // std::max(m, v) is (m < v) ? v : m: strict >, the first maximum wins
-                        const std::int32_t i1 = b > a;
-                        const S m1 = std::max(a, b);
-                        const std::int32_t i2 = c > m1 ? w32 : i1;
-                        const S m2 = std::max(m1, c);
-                        const std::int32_t i = d > m2 ? w32 + 1 : i2;
-                        const S m = std::max(m2, d);
-                        yq[oy * p.out_w + ox] = m;
-                        aq[oy * p.out_w + ox] = static_cast<std::int32_t>(y0[oy] * W + j) + i;
-                    }
+                if (ny == 2 && full_w > 0) {
+                    const Index start = y0[oy] * W + x0[0];
+                    const auto first = static_cast<std::int32_t>(start);
+                    S* yr = yq + oy * p.out_w;
+                    std::int32_t* ar = aq + oy * p.out_w;
+                    if (sx == 2)
+                        detail::max_pool_2x2_row<2>(plane + start, W, full_w, first, yr, ar);
+                    else
+                        detail::max_pool_2x2_row<1>(plane + start, W, full_w, first, yr, ar);
+                    ox = full_w;
                 }
                 for (; ox < p.out_w; ++ox) {
                     const Index start = y0[oy] * W + x0[ox], nx = x1[ox] - x0[ox];
@@ -215,8 +298,18 @@ public:
         const detail::PoolPlan& p = this->plan_;
         const Index in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w, planes = p.channels * dy.cols();
         this->check_grad(dy, batch_);
-        dx_.setZero(p.channels * in_plane, dy.cols());
         const S* g = dy.data();
+        if (tiles_2x2()) {
+            dx_.resize(p.channels * in_plane, dy.cols());
+            for (Index q = 0; q < planes; ++q)
+                for (Index oy = 0; oy < p.out_h; ++oy) {
+                    const Index o = q * out_plane + oy * p.out_w;
+                    detail::max_pool_2x2_grad_row(g + o, argmax_.data() + o, p.in_w, p.out_w, static_cast<std::int32_t>(2 * oy * p.in_w),
+                                                  dx_.data() + q * in_plane + 2 * oy * p.in_w);
+                }
+            return dx_;
+        }
+        dx_.setZero(p.channels * in_plane, dy.cols());
         S* d = dx_.data();
         for (Index q = 0; q < planes; ++q)
             for (Index o = 0; o < out_plane; ++o) d[q * in_plane + argmax_[static_cast<std::size_t>(q * out_plane + o)]] += g[q * out_plane + o];
@@ -231,6 +324,13 @@ public:
     static LayerPtr<S> from_config(const LayerConfig& c) { return std::make_unique<MaxPool2D>(Base::read_pool(c), Base::read_options(c)); }
 
 private:
+    // 2x2 windows at stride 2 that cover the input exactly, without padding.
+    bool tiles_2x2() const {
+        const detail::PoolPlan& p = this->plan_;
+        return this->pool_ == Size2(2) && this->opt_.stride == Size2(2) && p.in_h == 2 * p.out_h && p.in_w == 2 * p.out_w &&
+               p.ys.begin[0] == 0 && p.xs.begin[0] == 0;
+    }
+
     std::vector<std::int32_t> argmax_;
     Index batch_ = 0;
     Mat y_, dx_;
