@@ -279,6 +279,73 @@ TEST_CASE("Flatten and Reshape pass the data through and check sizes", "[pool][s
     }
 }
 
+TEST_CASE("image layers split over threads give bitwise the same results as one thread", "[pool][threads]") {
+    if (!latent::has_openmp()) {
+        WARN("built without OpenMP: nothing to compare");
+        return;
+    }
+    using Mat = latent::Matrix<float>;
+    // Large enough (8x16x16 x 48 samples) to pass detail::parallel_min_work.
+    const Shape in{8, 16, 16};
+    const Index batch = 48;
+    auto run = [&](latent::Layer<float>& layer, int threads, Mat& y, Mat& dx, latent::Vector<float>& grads) {
+        latent::set_num_threads(threads);
+        latent::ParamBuffer<float> params;
+        latent::Rng rng(4);
+        layer.attach_rng(&rng);
+        layer.build(in);
+        std::vector<latent::NamedSlot<float>> slots;
+        layer.collect_params("", slots);
+        params.bind(slots);
+        params.initialize(rng);
+        layer.set_input_grad(true);
+        Mat x(in.size(), batch);
+        rng.fill_normal(x);
+        y = layer.forward(x, latent::Mode::train);
+        Mat g(y.rows(), y.cols());
+        rng.fill_normal(g);
+        params.zero_grad();
+        dx = layer.backward(g);
+        grads = params.grads();
+        latent::set_num_threads(1);
+    };
+    auto check = [&](auto make) {
+        Mat y1, dx1, y2, dx2;
+        latent::Vector<float> g1, g2;
+        auto a = make();
+        auto b = make();
+        run(*a, 1, y1, dx1, g1);
+        run(*b, 2, y2, dx2, g2);
+        INFO(a->type());
+        CHECK(y1 == y2);
+        CHECK(dx1 == dx2);
+        CHECK(g1 == g2);
+    };
+    check([] { return std::make_unique<MaxPool2D<float>>(2); });
+    check([] { return std::make_unique<MaxPool2D<float>>(3, opts(2, Padding(1))); });
+    check([] { return std::make_unique<Upsample2D<float>>(2); });
+    check([] { return std::make_unique<Upsample2D<float>>(Size2(3, 2)); });
+    check([] { return std::make_unique<Upsample2D<float>>(2, Interpolation::bilinear); });
+    check([] { return std::make_unique<latent::Activation<float>>(latent::Act::relu); });
+    check([] { return std::make_unique<latent::Activation<float>>(latent::Act::sigmoid); });
+    // The conv layers' bias add and bias gradient (their GEMM chunks depend
+    // on the thread count, so compared here on their own).
+    Mat y(in.size(), batch);
+    latent::Rng rng(6);
+    rng.fill_normal(y);
+    const std::vector<float> bias{0.5f, -1.0f, 0.25f, 2.0f, 0.0f, 1.5f, -0.75f, 3.0f};
+    Mat b1 = y, b2 = y;
+    std::vector<float> s1(8, 1.0f), s2(8, 1.0f);
+    for (int threads : {1, 2}) {
+        latent::set_num_threads(threads);
+        latent::detail::add_channel_bias(threads == 1 ? b1 : b2, 8, 256, bias.data());
+        latent::detail::accumulate_channel_sums(y, 8, 256, threads == 1 ? s1.data() : s2.data());
+    }
+    latent::set_num_threads(1);
+    CHECK(b1 == b2);
+    CHECK(s1 == s2);
+}
+
 TEST_CASE("pooling errors and configs", "[pool][io]") {
     CHECK_THROWS_AS(MaxPool2D<double>(0), latent::ConfigError);
     CHECK_THROWS_AS(MaxPool2D<double>(2, opts(2, Padding(2))), latent::ConfigError);  // padding > pool/2

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "latent/core/threads.hpp"
 #include "latent/layers/layer.hpp"
 
 namespace latent {
@@ -71,12 +72,42 @@ public:
     Act kind() const { return kind_; }
     Shape compute_output_shape(Shape in) const override { return in; }
 
+    // Samples (columns) split between threads: element-wise, so bitwise the
+    // same for any thread count.
     const Mat& forward(const Mat& x, Mode) override {
         this->check_input(x);
         x_ = &x;
         y_.resize(x.rows(), x.cols());
-        auto X = x.array();
-        auto Y = y_.array();
+        detail::parallel_ranges(x.cols(), static_cast<double>(2 * x.rows()), [&](Index n0, Index n1) {
+            forward_columns(x.middleCols(n0, n1 - n0).array(), y_.middleCols(n0, n1 - n0).array());
+        });
+        return y_;
+    }
+
+    const Mat& backward(const Mat& dy) override {
+        this->check_grad(dy, x_->cols());
+        dx_.resize(dy.rows(), dy.cols());
+        detail::parallel_ranges(dy.cols(), static_cast<double>(3 * dy.rows()), [&](Index n0, Index n1) {
+            const Index n = n1 - n0;
+            backward_columns(dy.middleCols(n0, n).array(), x_->middleCols(n0, n).array(), y_.middleCols(n0, n).array(),
+                             dx_.middleCols(n0, n).array());
+        });
+        return dx_;
+    }
+
+    LayerConfig config() const override {
+        LayerConfig c("Activation");
+        c.set("kind", std::string(act_name(kind_))).set("alpha", static_cast<double>(alpha_));
+        return c;
+    }
+    static LayerPtr<S> from_config(const LayerConfig& c) {
+        return std::make_unique<Activation>(act_from_name(c.get("kind")), c.get_double("alpha", -1.0));
+    }
+
+private:
+    // X, Y: Eigen arrays over the same columns (Y a writable view).
+    template <class XA, class YA>
+    void forward_columns(const XA& X, YA Y) const {
         const S a = alpha_;
         switch (kind_) {
             case Act::identity: Y = X; break;
@@ -90,16 +121,11 @@ public:
                 Y = X.unaryExpr([](S v) { return S(0.5) * v * (S(1) + std::erf(v * S(0.70710678118654752440))); });
                 break;
         }
-        return y_;
     }
 
-    const Mat& backward(const Mat& dy) override {
-        this->check_grad(dy, x_->cols());
-        dx_.resize(dy.rows(), dy.cols());
-        auto D = dy.array();
-        auto X = x_->array();
-        auto Y = y_.array();
-        auto G = dx_.array();
+    // D = dy, X = x, Y = y, G = dx (a writable view), over the same columns.
+    template <class DA, class XA, class YA, class GA>
+    void backward_columns(const DA& D, const XA& X, const YA& Y, GA G) const {
         const S a = alpha_;
         switch (kind_) {
             case Act::identity: G = D; break;
@@ -116,19 +142,8 @@ public:
                 });
                 break;
         }
-        return dx_;
     }
 
-    LayerConfig config() const override {
-        LayerConfig c("Activation");
-        c.set("kind", std::string(act_name(kind_))).set("alpha", static_cast<double>(alpha_));
-        return c;
-    }
-    static LayerPtr<S> from_config(const LayerConfig& c) {
-        return std::make_unique<Activation>(act_from_name(c.get("kind")), c.get_double("alpha", -1.0));
-    }
-
-private:
     Act kind_;
     S alpha_;
     const Mat* x_ = nullptr;

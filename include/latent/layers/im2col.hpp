@@ -302,18 +302,25 @@ void from_position_rows(const S* rows, Index ld, Index features, Index P, Index 
         }
 }
 
-// y (C*P x N) += bias[c] on every position of channel c.
+// y (C*P x N) += bias[c] on every position of channel c (samples split
+// between threads).
 template <class S>
 void add_channel_bias(Matrix<S>& y, Index channels, Index P, const S* bias) {
-    for (Index n = 0; n < y.cols(); ++n)
-        for (Index c = 0; c < channels; ++c) y.col(n).segment(c * P, P).array() += bias[c];
+    parallel_ranges(y.cols(), static_cast<double>(2 * y.rows()), [&](Index n0, Index n1) {
+        for (Index n = n0; n < n1; ++n)
+            for (Index c = 0; c < channels; ++c) y.col(n).segment(c * P, P).array() += bias[c];
+    });
 }
 
-// db[c] += sum over samples and positions of dy (C*P x N).
+// db[c] += sum over samples and positions of dy (C*P x N). Threads split the
+// channels, each summing its samples in order, so the result does not depend
+// on the thread count.
 template <class S>
 void accumulate_channel_sums(const Matrix<S>& dy, Index channels, Index P, S* db) {
-    for (Index n = 0; n < dy.cols(); ++n)
-        for (Index c = 0; c < channels; ++c) db[c] += dy.col(n).segment(c * P, P).sum();
+    parallel_ranges(channels, static_cast<double>(P * dy.cols()), [&](Index c0, Index c1) {
+        for (Index n = 0; n < dy.cols(); ++n)
+            for (Index c = c0; c < c1; ++c) db[c] += dy.col(n).segment(c * P, P).sum();
+    });
 }
 
 // Runs f(thread, i) for i in [0, count) on up to num_threads() threads

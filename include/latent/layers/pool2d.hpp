@@ -254,65 +254,72 @@ public:
         Index full_w = 0;
         if (pool_w == 2 && (sx == 1 || sx == 2))
             while (full_w < p.out_w && x1[full_w] - x0[full_w] == 2) ++full_w;
-        for (Index q = 0; q < planes; ++q) {
-            const S* plane = x.data() + q * in_plane;
-            S* yq = y_.data() + q * out_plane;
-            std::int32_t* aq = argmax_.data() + q * out_plane;
-            for (Index oy = 0; oy < p.out_h; ++oy) {
-                const Index ny = y1[oy] - y0[oy];
-                Index ox = 0;
-                if (ny == 2 && full_w > 0) {
-                    const Index start = y0[oy] * W + x0[0];
-                    const auto first = static_cast<std::int32_t>(start);
-                    S* yr = yq + oy * p.out_w;
-                    std::int32_t* ar = aq + oy * p.out_w;
-                    if (sx == 2)
-                        detail::max_pool_2x2_row<2>(plane + start, W, full_w, first, yr, ar);
-                    else
-                        detail::max_pool_2x2_row<1>(plane + start, W, full_w, first, yr, ar);
-                    ox = full_w;
-                }
-                for (; ox < p.out_w; ++ox) {
-                    const Index start = y0[oy] * W + x0[ox], nx = x1[ox] - x0[ox];
-                    const S* win = plane + start;
-                    S best = win[0];
-                    Index at = 0;
-                    for (Index r = 0; r < ny; ++r)
-                        for (Index c = 0; c < nx; ++c) {
-                            const S v = win[r * W + c];
-                            if (v > best || v != v) {  // strict >: the first maximum wins; a NaN wins
-                                best = v;
-                                at = r * W + c;
+        // Samples (columns) split between threads; each plane is computed alone.
+        detail::parallel_ranges(x.cols(), static_cast<double>(p.channels * (in_plane + 2 * out_plane)), [&](Index n0, Index n1) {
+            for (Index q = n0 * p.channels; q < n1 * p.channels; ++q) {
+                const S* plane = x.data() + q * in_plane;
+                S* yq = y_.data() + q * out_plane;
+                std::int32_t* aq = argmax_.data() + q * out_plane;
+                for (Index oy = 0; oy < p.out_h; ++oy) {
+                    const Index ny = y1[oy] - y0[oy];
+                    Index ox = 0;
+                    if (ny == 2 && full_w > 0) {
+                        const Index start = y0[oy] * W + x0[0];
+                        const auto first = static_cast<std::int32_t>(start);
+                        S* yr = yq + oy * p.out_w;
+                        std::int32_t* ar = aq + oy * p.out_w;
+                        if (sx == 2)
+                            detail::max_pool_2x2_row<2>(plane + start, W, full_w, first, yr, ar);
+                        else
+                            detail::max_pool_2x2_row<1>(plane + start, W, full_w, first, yr, ar);
+                        ox = full_w;
+                    }
+                    for (; ox < p.out_w; ++ox) {
+                        const Index start = y0[oy] * W + x0[ox], nx = x1[ox] - x0[ox];
+                        const S* win = plane + start;
+                        S best = win[0];
+                        Index at = 0;
+                        for (Index r = 0; r < ny; ++r)
+                            for (Index c = 0; c < nx; ++c) {
+                                const S v = win[r * W + c];
+                                if (v > best || v != v) {  // strict >: the first maximum wins; a NaN wins
+                                    best = v;
+                                    at = r * W + c;
+                                }
                             }
-                        }
-                    yq[oy * p.out_w + ox] = best;
-                    aq[oy * p.out_w + ox] = static_cast<std::int32_t>(start + at);
+                        yq[oy * p.out_w + ox] = best;
+                        aq[oy * p.out_w + ox] = static_cast<std::int32_t>(start + at);
+                    }
                 }
             }
-        }
+        });
         return y_;
     }
 
     // dX[c, argmax(o)] += dY[c, o]
     const Mat& backward(const Mat& dy) override {
         const detail::PoolPlan& p = this->plan_;
-        const Index in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w, planes = p.channels * dy.cols();
+        const Index in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
         this->check_grad(dy, batch_);
         const S* g = dy.data();
-        if (tiles_2x2()) {
-            dx_.resize(p.channels * in_plane, dy.cols());
-            for (Index q = 0; q < planes; ++q)
-                for (Index oy = 0; oy < p.out_h; ++oy) {
-                    const Index o = q * out_plane + oy * p.out_w;
-                    detail::max_pool_2x2_grad_row(g + o, argmax_.data() + o, p.in_w, p.out_w, static_cast<std::int32_t>(2 * oy * p.in_w),
-                                                  dx_.data() + q * in_plane + 2 * oy * p.in_w);
-                }
-            return dx_;
-        }
-        dx_.setZero(p.channels * in_plane, dy.cols());
+        const bool tiles = tiles_2x2();
+        dx_.resize(p.channels * in_plane, dy.cols());
         S* d = dx_.data();
-        for (Index q = 0; q < planes; ++q)
-            for (Index o = 0; o < out_plane; ++o) d[q * in_plane + argmax_[static_cast<std::size_t>(q * out_plane + o)]] += g[q * out_plane + o];
+        detail::parallel_ranges(dy.cols(), static_cast<double>(p.channels * (2 * in_plane + 2 * out_plane)), [&](Index n0, Index n1) {
+            const Index q0 = n0 * p.channels, q1 = n1 * p.channels;
+            if (tiles) {
+                for (Index q = q0; q < q1; ++q)
+                    for (Index oy = 0; oy < p.out_h; ++oy) {
+                        const Index o = q * out_plane + oy * p.out_w;
+                        detail::max_pool_2x2_grad_row(g + o, argmax_.data() + o, p.in_w, p.out_w, static_cast<std::int32_t>(2 * oy * p.in_w),
+                                                      d + q * in_plane + 2 * oy * p.in_w);
+                    }
+                return;
+            }
+            std::fill(d + q0 * in_plane, d + q1 * in_plane, S(0));
+            for (Index q = q0; q < q1; ++q)
+                for (Index o = 0; o < out_plane; ++o) d[q * in_plane + argmax_[static_cast<std::size_t>(q * out_plane + o)]] += g[q * out_plane + o];
+        });
         return dx_;
     }
 

@@ -18,6 +18,39 @@ namespace latent {
 
 enum class Interpolation { nearest, bilinear };
 
+namespace detail {
+
+// Nearest-neighbour upsampling of one h x w plane by (sh, sw), and its
+// backward: each input gets the sum of its sh x sw block of output
+// gradients, added row by row (the order a scatter in output order adds
+// them). SH, SW: the factors when known at compile time (2, the common
+// case, vectorizes), 0 to take them at run time.
+template <Index SH, Index SW, class S>
+void upsample_nearest_plane(const S* src, Index h, Index w, Index sh_rt, Index sw_rt, S* dst) {
+    const Index sh = SH ? SH : sh_rt, sw = SW ? SW : sw_rt, ow = w * sw;
+    for (Index y = 0; y < h; ++y) {
+        S* row = dst + y * sh * ow;
+        const S* in = src + y * w;
+        for (Index x = 0; x < w; ++x)
+            for (Index j = 0; j < sw; ++j) row[x * sw + j] = in[x];
+        for (Index i = 1; i < sh; ++i) std::copy(row, row + ow, row + i * ow);
+    }
+}
+
+template <Index SH, Index SW, class S>
+void upsample_nearest_plane_grad(const S* g, Index h, Index w, Index sh_rt, Index sw_rt, S* d) {
+    const Index sh = SH ? SH : sh_rt, sw = SW ? SW : sw_rt, ow = w * sw;
+    for (Index y = 0; y < h; ++y)
+        for (Index x = 0; x < w; ++x) {
+            S acc(0);
+            for (Index i = 0; i < sh; ++i)
+                for (Index j = 0; j < sw; ++j) acc += g[(y * sh + i) * ow + x * sw + j];
+            d[y * w + x] = acc;
+        }
+}
+
+}  // namespace detail
+
 template <class S>
 class Upsample2D : public Layer<S> {
 public:
@@ -42,60 +75,66 @@ public:
     const Mat& forward(const Mat& x, Mode) override {
         this->check_input(x);
         const Shape in = this->input_shape(), out = this->output_shape();
-        const Index in_plane = in.h * in.w, out_plane = out.h * out.w, planes = in.c * x.cols();
+        const Index in_plane = in.h * in.w, out_plane = out.h * out.w;
         y_.resize(out.size(), x.cols());
         batch_ = x.cols();
-        for (Index q = 0; q < planes; ++q) {
-            const S* src = x.data() + q * in_plane;
-            S* dst = y_.data() + q * out_plane;
-            if (mode_ == Interpolation::nearest) {
+        // Samples (columns) split between threads; each plane is computed alone.
+        detail::parallel_ranges(x.cols(), static_cast<double>(in.c * (in_plane + out_plane)), [&](Index n0, Index n1) {
+            for (Index q = n0 * in.c; q < n1 * in.c; ++q) {
+                const S* src = x.data() + q * in_plane;
+                S* dst = y_.data() + q * out_plane;
+                if (mode_ == Interpolation::nearest) {
+                    if (scale_ == Size2(2))
+                        detail::upsample_nearest_plane<2, 2>(src, in.h, in.w, 2, 2, dst);
+                    else
+                        detail::upsample_nearest_plane<0, 0>(src, in.h, in.w, scale_.h, scale_.w, dst);
+                    continue;
+                }
                 for (Index oy = 0; oy < out.h; ++oy) {
-                    const S* row = src + ty_[static_cast<std::size_t>(oy)].i0 * in.w;
-                    for (Index ox = 0; ox < out.w; ++ox) dst[oy * out.w + ox] = row[tx_[static_cast<std::size_t>(ox)].i0];
-                }
-                continue;
-            }
-            for (Index oy = 0; oy < out.h; ++oy) {
-                const Tap ty = ty_[static_cast<std::size_t>(oy)];
-                for (Index ox = 0; ox < out.w; ++ox) {
-                    const Tap tx = tx_[static_cast<std::size_t>(ox)];
-                    // y = (1-ly)[(1-lx) a00 + lx a01] + ly[(1-lx) a10 + lx a11]
-                    const S top = (S(1) - tx.l) * src[ty.i0 * in.w + tx.i0] + tx.l * src[ty.i0 * in.w + tx.i1];
-                    const S bottom = (S(1) - tx.l) * src[ty.i1 * in.w + tx.i0] + tx.l * src[ty.i1 * in.w + tx.i1];
-                    dst[oy * out.w + ox] = (S(1) - ty.l) * top + ty.l * bottom;
+                    const Tap ty = ty_[static_cast<std::size_t>(oy)];
+                    for (Index ox = 0; ox < out.w; ++ox) {
+                        const Tap tx = tx_[static_cast<std::size_t>(ox)];
+                        // y = (1-ly)[(1-lx) a00 + lx a01] + ly[(1-lx) a10 + lx a11]
+                        const S top = (S(1) - tx.l) * src[ty.i0 * in.w + tx.i0] + tx.l * src[ty.i0 * in.w + tx.i1];
+                        const S bottom = (S(1) - tx.l) * src[ty.i1 * in.w + tx.i0] + tx.l * src[ty.i1 * in.w + tx.i1];
+                        dst[oy * out.w + ox] = (S(1) - ty.l) * top + ty.l * bottom;
+                    }
                 }
             }
-        }
+        });
         return y_;
     }
 
     const Mat& backward(const Mat& dy) override {
         this->check_grad(dy, batch_);
         const Shape in = this->input_shape(), out = this->output_shape();
-        const Index in_plane = in.h * in.w, out_plane = out.h * out.w, planes = in.c * dy.cols();
-        dx_.setZero(in.size(), dy.cols());
-        for (Index q = 0; q < planes; ++q) {
-            const S* g = dy.data() + q * out_plane;
-            S* d = dx_.data() + q * in_plane;
-            if (mode_ == Interpolation::nearest) {
+        const Index in_plane = in.h * in.w, out_plane = out.h * out.w;
+        dx_.resize(in.size(), dy.cols());
+        detail::parallel_ranges(dy.cols(), static_cast<double>(in.c * (in_plane + out_plane)), [&](Index n0, Index n1) {
+            for (Index q = n0 * in.c; q < n1 * in.c; ++q) {
+                const S* g = dy.data() + q * out_plane;
+                S* d = dx_.data() + q * in_plane;
+                if (mode_ == Interpolation::nearest) {
+                    if (scale_ == Size2(2))
+                        detail::upsample_nearest_plane_grad<2, 2>(g, in.h, in.w, 2, 2, d);
+                    else
+                        detail::upsample_nearest_plane_grad<0, 0>(g, in.h, in.w, scale_.h, scale_.w, d);
+                    continue;
+                }
+                std::fill(d, d + in_plane, S(0));
                 for (Index oy = 0; oy < out.h; ++oy) {
-                    S* row = d + ty_[static_cast<std::size_t>(oy)].i0 * in.w;
-                    for (Index ox = 0; ox < out.w; ++ox) row[tx_[static_cast<std::size_t>(ox)].i0] += g[oy * out.w + ox];
-                }
-                continue;
-            }
-            for (Index oy = 0; oy < out.h; ++oy) {
-                const Tap ty = ty_[static_cast<std::size_t>(oy)];
-                for (Index ox = 0; ox < out.w; ++ox) {
-                    const Tap tx = tx_[static_cast<std::size_t>(ox)];
-                    const S v = g[oy * out.w + ox];
-                    d[ty.i0 * in.w + tx.i0] += (S(1) - ty.l) * (S(1) - tx.l) * v;
-                    d[ty.i0 * in.w + tx.i1] += (S(1) - ty.l) * tx.l * v;
-                    d[ty.i1 * in.w + tx.i0] += ty.l * (S(1) - tx.l) * v;
-                    d[ty.i1 * in.w + tx.i1] += ty.l * tx.l * v;
+                    const Tap ty = ty_[static_cast<std::size_t>(oy)];
+                    for (Index ox = 0; ox < out.w; ++ox) {
+                        const Tap tx = tx_[static_cast<std::size_t>(ox)];
+                        const S v = g[oy * out.w + ox];
+                        d[ty.i0 * in.w + tx.i0] += (S(1) - ty.l) * (S(1) - tx.l) * v;
+                        d[ty.i0 * in.w + tx.i1] += (S(1) - ty.l) * tx.l * v;
+                        d[ty.i1 * in.w + tx.i0] += ty.l * (S(1) - tx.l) * v;
+                        d[ty.i1 * in.w + tx.i1] += ty.l * tx.l * v;
+                    }
                 }
             }
-        }
+        });
         return dx_;
     }
 
