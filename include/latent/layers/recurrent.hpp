@@ -24,6 +24,7 @@
 #include <memory>
 #include <utility>
 
+#include "latent/core/gemm.hpp"
 #include "latent/layers/sequence_layer.hpp"
 
 namespace latent {
@@ -54,10 +55,13 @@ auto logistic(const Eigen::ArrayBase<D>& x) {
 // Threads and small products: a recurrent layer runs T per-step products
 // (W_hh h: G*H x H times H x N) in sequence, and an OpenMP parallel region
 // per step costs more than it saves (Eigen's own cutoff is ~50k
-// multiply-adds; its threads also spin-wait on each other, which turns into
-// a large slow-down when the cores are shared). So a product, or the step
-// loop, below this many multiply-adds runs on one thread; larger ones use
-// the thread count set with set_num_threads.
+// multiply-adds). So a product, or the step loop, below this many
+// multiply-adds runs on one thread; larger ones use the thread count set
+// with set_num_threads. The products go through detail::matmul (our float
+// kernel where the shape suits it): Eigen's threaded product makes its
+// threads spin-wait on each other's packed panels, which with a second
+// process on one of two cores made the LSTM autoencoder step 2.7x slower
+// on 2 threads than on 1 (ours only joins at the end: 1.7x).
 inline constexpr double recurrent_parallel_work = 16.0 * 1024 * 1024;
 
 // Eigen's thread count set to 1 for a scope, then restored.
@@ -159,7 +163,7 @@ public:
         a_.resize(G, steps * N);
         {
             const detail::SingleThreadScope serial(small(static_cast<double>(G) * static_cast<double>(x.rows()) * static_cast<double>(steps * N)));
-            a_.noalias() = w_ih_.w() * x;
+            detail::matmul(a_, w_ih_.w(), false, x, false, false, true);
         }
         a_.colwise() += b_ih_.w().col(0);
 
@@ -177,7 +181,7 @@ public:
             auto prev = states_.middleCols(t * N, N);
             auto next = states_.middleCols((t + 1) * N, N);
             // B_t = W_hh h_{t-1} + b_hh
-            b_.noalias() = w_hh_.w() * prev.topRows(H);
+            detail::matmul(b_, w_hh_.w(), false, prev.topRows(H), false, false, true);
             b_.colwise() += b_hh_.w().col(0);
             cell_->forward(a_.middleCols(t * N, N), b_, prev, next, cache_.middleCols(t * N, N));
             if (masked_)
@@ -233,13 +237,13 @@ public:
         const Mat& dB = shared ? da_ : db_;
         const detail::SingleThreadScope serial(small(static_cast<double>(G) * static_cast<double>(x_->rows() + H) * static_cast<double>(T * N)));
         // dW_ih += dA X^T, db_ih += sum dA, dW_hh += dB H_prev^T, db_hh += sum dB
-        w_ih_.g().noalias() += da_ * x_->transpose();
+        detail::matmul(w_ih_.g(), da_, false, *x_, true, true, true);
         b_ih_.g().col(0) += da_.rowwise().sum();
-        w_hh_.g().noalias() += dB * states_.topLeftCorner(H, T * N).transpose();
+        detail::matmul(w_hh_.g(), dB, false, states_.topLeftCorner(H, T * N), true, true, true);
         b_hh_.g().col(0) += dB.rowwise().sum();
         if (this->input_grad_) {
             dx_.resize(x_->rows(), T * N);
-            dx_.noalias() = w_ih_.w().transpose() * da_;
+            detail::matmul(dx_, w_ih_.w(), true, da_, false, false, true);
         }
         return dx_;
     }
@@ -318,7 +322,7 @@ private:
             auto db = shared ? da_.middleCols(t * N, N) : db_.middleCols(t * N, N);
             cell_->backward(cache_.middleCols(t * N, N), states_.middleCols(t * N, N), *d_new, da, db, dprev_);
             // dh_{t-1} += W_hh^T dB_t
-            dprev_.topRows(H).noalias() += w_hh_.w().transpose() * db;
+            detail::matmul(dprev_.topRows(H), w_hh_.w(), true, db, false, true, true);
             if (masked_) dprev_.array() += ds_.array().rowwise() * carry01_.row(t).array();
             ds_.swap(dprev_);
         }
