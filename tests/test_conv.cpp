@@ -314,11 +314,7 @@ TEST_CASE("Conv2D in float agrees with double", "[conv]") {
     conv_test::Standalone sd(cd, in, 2);
     latent::ParamBuffer<float> pf;
     latent::Rng rf(2);
-    cf.attach_rng(&rf);
-    cf.build(in);
-    std::vector<latent::NamedSlot<float>> slots;
-    cf.collect_params("", slots);
-    pf.bind(slots);
+    latent::testing::build_standalone(cf, in, pf, rf);
     pf.values() = sd.params.values().cast<float>();
     MatD x(in.size(), 3);
     sd.rng.fill_uniform(x);
@@ -348,11 +344,7 @@ TEST_CASE("float Conv2D gradients agree with double where the GEMMs take our ker
             sd.rng.fill_uniform(sd.params.values(), -1.0, 1.0);
             latent::ParamBuffer<float> pf;
             latent::Rng rf(3);
-            cf.attach_rng(&rf);
-            cf.build(in);
-            std::vector<latent::NamedSlot<float>> slots;
-            cf.collect_params("", slots);
-            pf.bind(slots);
+            latent::testing::build_standalone(cf, in, pf, rf);
             pf.values() = sd.params.values().cast<float>();
             cd.set_input_grad(true);
             cf.set_input_grad(true);

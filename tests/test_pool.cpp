@@ -292,12 +292,7 @@ TEST_CASE("image layers split over threads give bitwise the same results as one 
         latent::set_num_threads(threads);
         latent::ParamBuffer<float> params;
         latent::Rng rng(4);
-        layer.attach_rng(&rng);
-        layer.build(in);
-        std::vector<latent::NamedSlot<float>> slots;
-        layer.collect_params("", slots);
-        params.bind(slots);
-        params.initialize(rng);
+        latent::testing::build_standalone(layer, in, params, rng);
         layer.set_input_grad(true);
         Mat x(in.size(), batch);
         rng.fill_normal(x);

@@ -323,12 +323,7 @@ TEST_CASE("float LSTM and GRU give bitwise the same results on 1 and 2 threads",
                 rnn = std::make_unique<latent::GRU<float>>(H, RnnOutput::sequence);
             latent::Rng rng(8);
             latent::ParamBuffer<float> params;
-            rnn->attach_rng(&rng);
-            rnn->build(latent::sequence_shape(T, F));
-            std::vector<latent::NamedSlot<float>> slots;
-            rnn->collect_params("", slots);
-            params.bind(slots);
-            params.initialize(rng);
+            latent::testing::build_standalone(*rnn, latent::sequence_shape(T, F), params, rng);
             rnn->set_input_grad(true);
             MatF x(T * F, N);
             rng.fill_normal(x);

@@ -81,10 +81,12 @@ inline GradientReport check_gradient(const std::function<double(const Vector<dou
 
 // Build a layer on its own for checking: binds its parameters into `params`,
 // initializes them and attaches `rng` (both must outlive the layer's use).
-inline void build_standalone(Layer<double>& layer, Shape input, ParamBuffer<double>& params, Rng& rng) {
+// Any scalar, so float layers can be compared with double ones.
+template <class S>
+void build_standalone(Layer<S>& layer, Shape input, ParamBuffer<S>& params, Rng& rng) {
     layer.attach_rng(&rng);
     layer.build(input);
-    std::vector<NamedSlot<double>> slots;
+    std::vector<NamedSlot<S>> slots;
     layer.collect_params("", slots);
     params.bind(std::move(slots));
     params.initialize(rng);
