@@ -143,7 +143,8 @@ int main(int argc, char** argv) {
         const double p_net = row("conv network (" + std::to_string(hist.epochs.size()) + " epochs)", sr);
         std::cout << "\ntest set (" << data.test_x.cols() << " images), 14x14 -> 28x28, metrics per image averaged:\n";
         table.print();
-        std::cout << "\nthe network is " << ex::num(p_net - p_cubic, 2) << " dB above bicubic; trained in " << ex::num(train_seconds, 1)
+        std::cout << "\nthe network is " << ex::num(std::fabs(p_net - p_cubic), 2) << " dB " << (p_net >= p_cubic ? "above" : "below")
+                  << " bicubic; trained in " << ex::num(train_seconds, 1)
                   << " s\n";
 
         const std::vector<Index> idx = ex::first_per_class(data.test_y, data.classes, 1);

@@ -118,30 +118,93 @@ inline ConvGeometry conv_geometry(const std::string& layer, Shape in, Size2 kern
 
 }  // namespace detail
 
+namespace detail {
+
+// What Conv2D and ConvTranspose2D share: filters, kernel and options, the
+// weight and bias slots, the im2col engine and the accessors over them. A
+// derived layer says which way its products run through the engine and how
+// its weight is shaped.
 template <class S>
-class Conv2D : public Layer<S> {
+class ConvLayerBase : public Layer<S> {
 public:
     using Mat = Matrix<S>;
 
-    Conv2D(Index filters, Size2 kernel, ConvOptions options = {}) : filters_(filters), kernel_(kernel), opt_(options) {
-        detail::check_conv_options("Conv2D", filters, kernel, options);
+    Index filters() const { return filters_; }
+    Size2 kernel() const { return kernel_; }
+    const ConvOptions& options() const { return opt_; }
+
+    void collect_params(const std::string& prefix, std::vector<NamedSlot<S>>& out) override {
+        this->add_slot(prefix, weight_, out);
+        if (opt_.bias) this->add_slot(prefix, bias_, out);
+    }
+
+    // The weight in PyTorch's memory layout (see each layer), and the bias (F x 1).
+    MatrixMap<S> weight() const { return weight_.w(); }
+    MatrixMap<S> bias() const { return bias_.w(); }
+    // Multiply-adds of one forward pass per sample.
+    double macs_per_sample() const { return engine_.macs(1); }
+    // Scalars of im2col buffer per chunk and thread (default 2^18).
+    void set_im2col_budget(Index scalars) { engine_.set_budget(scalars); }
+    // How the products are computed (automatic: chosen per shape); every
+    // choice gives the same result up to rounding.
+    void set_algorithm(ConvAlgorithm a) { engine_.set_algorithm(a); }
+
+protected:
+    ConvLayerBase(const char* layer_type, Index filters, Size2 kernel, ConvOptions options)
+        : filters_(filters), kernel_(kernel), opt_(options) {
+        check_conv_options(layer_type, filters, kernel, options);
+    }
+
+    LayerConfig conv_config(bool transposed) const {
+        LayerConfig c(this->type());
+        write_conv_config(c, filters_, kernel_, opt_, transposed);
+        return c;
+    }
+
+    // A rows x cols weight initialized for (fan_in, fan_out), and F biases.
+    void declare_params(Index rows, Index cols, Index fan_in, Index fan_out) {
+        weight_ = {"weight", rows, cols, weight_init(opt_.init, fan_in, fan_out), true};
+        bias_ = {"bias", filters_, 1, bias_init(opt_.init, fan_in), false};
+    }
+
+    Index filters_;
+    Size2 kernel_;
+    ConvOptions opt_;
+    ParamSlot<S> weight_, bias_;
+    ConvEngine<S> engine_;
+    const Mat* x_ = nullptr;
+    Mat y_, dx_;
+};
+
+}  // namespace detail
+
+// The weight is PyTorch's (F, C, kh, kw) in a (C*kh*kw) x F map.
+template <class S>
+class Conv2D : public detail::ConvLayerBase<S> {
+    using Base = detail::ConvLayerBase<S>;
+    using Base::bias_;
+    using Base::dx_;
+    using Base::engine_;
+    using Base::filters_;
+    using Base::kernel_;
+    using Base::opt_;
+    using Base::weight_;
+    using Base::x_;
+    using Base::y_;
+
+public:
+    using Mat = Matrix<S>;
+
+    Conv2D(Index filters, Size2 kernel, ConvOptions options = {}) : Base("Conv2D", filters, kernel, options) {
         if (options.output_padding != Size2(0))
             throw ConfigError("Conv2D: output_padding applies to ConvTranspose2D only, found " + options.output_padding.str());
     }
 
     std::string type() const override { return "Conv2D"; }
-    Index filters() const { return filters_; }
-    Size2 kernel() const { return kernel_; }
-    const ConvOptions& options() const { return opt_; }
 
     Shape compute_output_shape(Shape in) const override {
         const detail::ConvGeometry g = detail::conv_geometry(type(), in, kernel_, opt_);
         return Shape{filters_, g.out_h, g.out_w};
-    }
-
-    void collect_params(const std::string& prefix, std::vector<NamedSlot<S>>& out) override {
-        this->add_slot(prefix, weight_, out);
-        if (opt_.bias) this->add_slot(prefix, bias_, out);
     }
 
     // Y = correlate(X; K) + b
@@ -161,44 +224,19 @@ public:
         return dx_;
     }
 
-    LayerConfig config() const override {
-        LayerConfig c("Conv2D");
-        detail::write_conv_config(c, filters_, kernel_, opt_, false);
-        return c;
-    }
+    LayerConfig config() const override { return this->conv_config(false); }
     static LayerPtr<S> from_config(const LayerConfig& c) {
         return std::make_unique<Conv2D>(c.get_index("filters"), Size2(c.get_index("kernel_h"), c.get_index("kernel_w")),
                                         detail::read_conv_options(c));
     }
-
-    // The weight as PyTorch's (F, C, kh, kw) in a (C*kh*kw) x F map, and the bias (F x 1).
-    MatrixMap<S> weight() const { return weight_.w(); }
-    MatrixMap<S> bias() const { return bias_.w(); }
-    // Multiply-adds of one forward pass per sample.
-    double macs_per_sample() const { return engine_.macs(1); }
-    // Scalars of im2col buffer per chunk and thread (default 2^18).
-    void set_im2col_budget(Index scalars) { engine_.set_budget(scalars); }
-    // How the products are computed (automatic: chosen per shape); every
-    // choice gives the same result up to rounding.
-    void set_algorithm(detail::ConvAlgorithm a) { engine_.set_algorithm(a); }
 
 protected:
     void on_build(Shape in, Shape) override {
         const detail::ConvGeometry g = detail::conv_geometry(type(), in, kernel_, opt_);
         engine_.configure(g, filters_);
         const Index fan_in = in.c * kernel_.h * kernel_.w, fan_out = filters_ * kernel_.h * kernel_.w;
-        weight_ = {"weight", fan_in, filters_, weight_init(opt_.init, fan_in, fan_out), true};
-        bias_ = {"bias", filters_, 1, bias_init(opt_.init, fan_in), false};
+        this->declare_params(fan_in, filters_, fan_in, fan_out);
     }
-
-private:
-    Index filters_;
-    Size2 kernel_;
-    ConvOptions opt_;
-    ParamSlot<S> weight_, bias_;
-    detail::ConvEngine<S> engine_;
-    const Mat* x_ = nullptr;
-    Mat y_, dx_;
 };
 
 }  // namespace latent

@@ -14,13 +14,24 @@
 
 namespace latent {
 
+// The weight is PyTorch's (C, F, kh, kw) in an (F*kh*kw) x C map.
 template <class S>
-class ConvTranspose2D : public Layer<S> {
+class ConvTranspose2D : public detail::ConvLayerBase<S> {
+    using Base = detail::ConvLayerBase<S>;
+    using Base::bias_;
+    using Base::dx_;
+    using Base::engine_;
+    using Base::filters_;
+    using Base::kernel_;
+    using Base::opt_;
+    using Base::weight_;
+    using Base::x_;
+    using Base::y_;
+
 public:
     using Mat = Matrix<S>;
 
-    ConvTranspose2D(Index filters, Size2 kernel, ConvOptions options = {}) : filters_(filters), kernel_(kernel), opt_(options) {
-        detail::check_conv_options("ConvTranspose2D", filters, kernel, options);
+    ConvTranspose2D(Index filters, Size2 kernel, ConvOptions options = {}) : Base("ConvTranspose2D", filters, kernel, options) {
         const Size2 op = options.output_padding;
         if (op.h < 0 || op.w < 0 || op.h >= std::max(options.stride.h, options.dilation.h) ||
             op.w >= std::max(options.stride.w, options.dilation.w))
@@ -33,18 +44,10 @@ public:
     }
 
     std::string type() const override { return "ConvTranspose2D"; }
-    Index filters() const { return filters_; }
-    Size2 kernel() const { return kernel_; }
-    const ConvOptions& options() const { return opt_; }
 
     Shape compute_output_shape(Shape in) const override {
         const detail::ConvGeometry g = geometry(in);
         return Shape{filters_, g.height, g.width};
-    }
-
-    void collect_params(const std::string& prefix, std::vector<NamedSlot<S>>& out) override {
-        this->add_slot(prefix, weight_, out);
-        if (opt_.bias) this->add_slot(prefix, bias_, out);
     }
 
     // Y = correlate^T(X) + b   (col2im of X's rows times K)
@@ -65,24 +68,11 @@ public:
         return dx_;
     }
 
-    LayerConfig config() const override {
-        LayerConfig c("ConvTranspose2D");
-        detail::write_conv_config(c, filters_, kernel_, opt_, true);
-        return c;
-    }
+    LayerConfig config() const override { return this->conv_config(true); }
     static LayerPtr<S> from_config(const LayerConfig& c) {
         return std::make_unique<ConvTranspose2D>(c.get_index("filters"), Size2(c.get_index("kernel_h"), c.get_index("kernel_w")),
                                                  detail::read_conv_options(c));
     }
-
-    // The weight as PyTorch's (C, F, kh, kw) in an (F*kh*kw) x C map, and the bias (F x 1).
-    MatrixMap<S> weight() const { return weight_.w(); }
-    MatrixMap<S> bias() const { return bias_.w(); }
-    double macs_per_sample() const { return engine_.macs(1); }
-    void set_im2col_budget(Index scalars) { engine_.set_budget(scalars); }
-    // How the products are computed (automatic: chosen per shape); every
-    // choice gives the same result up to rounding.
-    void set_algorithm(detail::ConvAlgorithm a) { engine_.set_algorithm(a); }
 
 protected:
     void on_build(Shape in, Shape) override {
@@ -90,8 +80,7 @@ protected:
         // Each output sums about C*kh*kw/(sh*sw) products: that is its fan-in.
         const Index fan_in = std::max<Index>(in.c * kernel_.h * kernel_.w / (opt_.stride.h * opt_.stride.w), 1);
         const Index fan_out = filters_ * kernel_.h * kernel_.w;
-        weight_ = {"weight", fan_out, in.c, weight_init(opt_.init, fan_in, fan_out), true};
-        bias_ = {"bias", filters_, 1, bias_init(opt_.init, fan_in), false};
+        this->declare_params(fan_out, in.c, fan_in, fan_out);
     }
 
 private:
@@ -135,14 +124,6 @@ private:
         axis(in.w, kernel_.w, opt_.stride.w, opt_.dilation.w, opt_.padding.amount.w, opt_.output_padding.w, "width", g.width, g.pad_left);
         return g;
     }
-
-    Index filters_;
-    Size2 kernel_;
-    ConvOptions opt_;
-    ParamSlot<S> weight_, bias_;
-    detail::ConvEngine<S> engine_;
-    const Mat* x_ = nullptr;
-    Mat y_, dx_;
 };
 
 }  // namespace latent
