@@ -38,11 +38,11 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(latent_fast INTERFACE -march=native)
   endif()
 endif()
-# GCC 12 at -O3 with AVX-512 warns "'__Y' may be used uninitialized" from its
+# GCC 12 at -O3 with AVX-512 warns "'__Y' (may be) used uninitialized" from its
 # own avx512fintrin.h (_mm512_undefined_ps, GCC bug 105593, fixed in 13):
 # a false positive that would bury real warnings in every example build.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
-  target_compile_options(latent_fast INTERFACE $<$<NOT:$<CONFIG:Debug>>:-Wno-maybe-uninitialized>)
+  target_compile_options(latent_fast INTERFACE "$<$<NOT:$<CONFIG:Debug>>:-Wno-maybe-uninitialized;-Wno-uninitialized>")
 endif()
 
 # Optional: Eigen's float/double matrix products through a BLAS

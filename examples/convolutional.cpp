@@ -133,9 +133,6 @@ int main(int argc, char** argv) {
                              data.shape, 3);
         std::cout << "wrote " << png << " (rows: test originals, conv AE, dense AE, PCA)\n";
 
-        std::vector<double> conv_loss, dense_loss;
-        for (const auto& e : tc.history.epochs) conv_loss.push_back(e.loss);
-        for (const auto& e : td.history.epochs) dense_loss.push_back(e.loss);
         ex::write_json(flags.json, ex::Json()
                                        .set("example", "convolutional")
                                        .set("data", data.source)
@@ -156,8 +153,8 @@ int main(int argc, char** argv) {
                                        .set("conv_train_seconds", tc.seconds)
                                        .set("dense_train_seconds", td.seconds)
                                        .set("conv_train_samples_per_second", tc.samples_per_second)
-                                       .set("conv_train_loss", conv_loss)
-                                       .set("dense_train_loss", dense_loss)
+                                       .set("conv_train_loss", tc.history.losses())
+                                       .set("dense_train_loss", td.history.losses())
                                        .set("png", png));
         if (!flags.json.empty()) std::cout << "wrote " << flags.json << "\n";
         return 0;

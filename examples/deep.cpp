@@ -43,17 +43,16 @@ int main(int argc, char** argv) {
 
     return ex::run([&] {
         ex::apply_threads(flags);
+        ex::Timer timer;
         const ex::ImageData data = ex::load_image_data(flags);
-        std::cout << "data: " << data.source << "\n      train " << data.train_x.cols() << ", test " << data.test_x.cols()
-                  << " images " << data.shape << "\n";
+        ex::print_data_summary(data, timer.seconds());
 
         std::vector<latent::Index> sizes{data.shape.size()};
         for (latent::Index h : ex::parse_sizes(hidden, "--hidden")) sizes.push_back(h);
         sizes.push_back(code);
-        std::vector<latent::Index> arch = sizes;
-        for (auto it = sizes.rbegin() + 1; it != sizes.rend(); ++it) arch.push_back(*it);
+        const std::vector<latent::Index> arch = ex::mirrored(sizes);
 
-        ex::Timer timer;
+        timer.reset();
         latent::PCA<float> pca(code);
         pca.fit(data.train_x);
         const latent::Matrix<float> pca_rec = pca.reconstruct(data.test_x);
@@ -105,8 +104,6 @@ int main(int argc, char** argv) {
             std::cout << "wrote " << scatter_png << " (2-D test codes coloured by class: deep AE left, PCA right)\n";
         }
 
-        std::vector<double> loss, val;
-        for (const auto& e : hist.epochs) loss.push_back(e.loss), val.push_back(e.val_loss);
         ex::write_json(flags.json, ex::Json()
                                        .set("example", "deep")
                                        .set("data", data.source)
@@ -122,8 +119,8 @@ int main(int argc, char** argv) {
                                        .set("pca_test_mse", pca_mse)
                                        .set("ae_over_pca", ae_mse / pca_mse)
                                        .set("train_seconds", train_seconds)
-                                       .set("train_loss", loss)
-                                       .set("test_loss", val)
+                                       .set("train_loss", hist.losses())
+                                       .set("test_loss", hist.val_losses())
                                        .set("png", png)
                                        .set("scatter_png", scatter_png));
         if (!flags.json.empty()) std::cout << "wrote " << flags.json << "\n";

@@ -164,8 +164,6 @@ int main(int argc, char** argv) {
             std::cout << "saved the model to " << save_path << "\n";
         }
 
-        std::vector<double> loss, val;
-        for (const auto& e : hist.epochs) loss.push_back(e.loss), val.push_back(e.val_loss);
         ex::write_json(flags.json, ex::Json()
                                        .set("example", "denoising")
                                        .set("data", data.source)
@@ -184,8 +182,8 @@ int main(int argc, char** argv) {
                                        .set("train_samples_per_second", samples_per_s)
                                        .set("psnr_gain_at_train_level_db", gain_at_train_level)
                                        .set("levels", rows_json)
-                                       .set("train_loss", loss)
-                                       .set("val_loss", val)
+                                       .set("train_loss", hist.losses())
+                                       .set("val_loss", hist.val_losses())
                                        .set("png", png));
         if (!flags.json.empty()) std::cout << "wrote " << flags.json << "\n";
         return 0;

@@ -47,9 +47,9 @@ int main(int argc, char** argv) {
 
     return ex::run([&] {
         ex::apply_threads(flags);
+        const ex::Timer load_timer;
         const ex::ImageData data = ex::load_image_data(flags);
-        std::cout << "data: " << data.source << "\n      train " << data.train_x.cols() << ", test " << data.test_x.cols()
-                  << " images " << data.shape << "\n";
+        ex::print_data_summary(data, load_timer.seconds());
         std::cout << "model: " << data.shape.size() << "-" << hidden << "-" << code << "-" << hidden << "-" << data.shape.size()
                   << ", ReLU hidden, sigmoid output, MSE, Adam lr " << lr << ", batch " << flags.batch << ", " << flags.epochs
                   << " epochs\n";

@@ -155,8 +155,6 @@ int main(int argc, char** argv) {
                              hi, 3);
         std::cout << "wrote " << png << " (rows: original, 14x14 input (nearest), bicubic, network)\n";
 
-        std::vector<double> loss;
-        for (const auto& e : hist.epochs) loss.push_back(e.loss);
         ex::write_json(flags.json, ex::Json()
                                        .set("example", "superres")
                                        .set("data", data.source)
@@ -170,7 +168,7 @@ int main(int argc, char** argv) {
                                        .set("threads", latent::num_threads())
                                        .set("train_seconds", train_seconds)
                                        .set("methods", rows)
-                                       .set("train_loss", loss)
+                                       .set("train_loss", hist.losses())
                                        .set("png", png));
         if (!flags.json.empty()) std::cout << "wrote " << flags.json << "\n";
         return 0;

@@ -39,8 +39,7 @@ int main(int argc, char** argv) {
         std::vector<latent::Index> sizes{d};
         for (latent::Index h : ex::parse_sizes(hidden, "--hidden")) sizes.push_back(h);
         sizes.push_back(code);
-        std::vector<latent::Index> arch = sizes;
-        for (auto it = sizes.rbegin() + 1; it != sizes.rend(); ++it) arch.push_back(*it);
+        const std::vector<latent::Index> arch = ex::mirrored(sizes);
 
         // ---- PCA with as many components as the code
         timer.reset();
@@ -105,8 +104,6 @@ int main(int argc, char** argv) {
                              data.shape, 3);
         std::cout << "wrote " << png << " (rows: test originals, AE reconstructions, PCA reconstructions)\n";
 
-        std::vector<double> loss, val;
-        for (const auto& e : hist.epochs) loss.push_back(e.loss), val.push_back(e.val_loss);
         ex::write_json(flags.json, ex::Json()
                                        .set("example", "undercomplete")
                                        .set("data", data.source)
@@ -129,8 +126,8 @@ int main(int argc, char** argv) {
                                        .set("train_seconds", train_seconds)
                                        .set("train_samples_per_second", samples_per_s)
                                        .set("pca_seconds", pca_seconds)
-                                       .set("train_loss", loss)
-                                       .set("test_loss", val)
+                                       .set("train_loss", hist.losses())
+                                       .set("test_loss", hist.val_losses())
                                        .set("png", png));
         if (!flags.json.empty()) std::cout << "wrote " << flags.json << "\n";
         return 0;

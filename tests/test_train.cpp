@@ -202,6 +202,20 @@ TEST_CASE("fit: explicit validation data (and its targets and mask)", "[train]")
     }
 }
 
+TEST_CASE("History: per-epoch loss and validation loss series", "[train]") {
+    History h;
+    CHECK(h.losses().empty());
+    for (int i = 1; i <= 3; ++i) {
+        EpochLog e;
+        e.epoch = i;
+        e.loss = 1.0 / i;
+        e.val_loss = 2.0 / i;
+        h.epochs.push_back(e);
+    }
+    CHECK(h.losses() == std::vector<double>{1.0, 0.5, 1.0 / 3});
+    CHECK(h.val_losses() == std::vector<double>{2.0, 1.0, 2.0 / 3});
+}
+
 TEST_CASE("fit: input_transform corrupts inputs only, afresh each epoch", "[train]") {
     Recorder r;
     const MatD x = indices(6), y = indices(6, 1000);

@@ -212,6 +212,13 @@ inline std::vector<latent::Index> parse_sizes(const std::string& text, const std
     return out;
 }
 
+// The whole chain of a mirrored autoencoder: {784, 256, 32} -> {784, 256, 32, 256, 784}.
+inline std::vector<latent::Index> mirrored(const std::vector<latent::Index>& encoder_sizes) {
+    std::vector<latent::Index> chain = encoder_sizes;
+    chain.insert(chain.end(), encoder_sizes.rbegin() + 1, encoder_sizes.rend());
+    return chain;
+}
+
 // "784-256-32-256-784"
 inline std::string join_sizes(const std::vector<latent::Index>& sizes) {
     std::string out;

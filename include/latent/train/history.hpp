@@ -35,6 +35,9 @@ struct History {
     bool empty() const { return epochs.empty(); }
     const EpochLog& last() const { return epochs.back(); }
     double final_loss() const { return epochs.empty() ? std::numeric_limits<double>::quiet_NaN() : epochs.back().loss; }
+    // Per-epoch series, as Keras' history.history["loss"] / ["val_loss"].
+    std::vector<double> losses() const { return series(&EpochLog::loss); }
+    std::vector<double> val_losses() const { return series(&EpochLog::val_loss); }
 
     std::string to_json() const {
         std::ostringstream o;
@@ -66,6 +69,14 @@ struct History {
         }
         o << "],\"stop_reason\":\"" << stop_reason << "\",\"best_epoch\":" << best_epoch << "}";
         return o.str();
+    }
+
+private:
+    std::vector<double> series(double EpochLog::*field) const {
+        std::vector<double> out;
+        out.reserve(epochs.size());
+        for (const auto& e : epochs) out.push_back(e.*field);
+        return out;
     }
 };
 
