@@ -15,7 +15,8 @@ cmake -S . -B "$build_dir" -G Ninja \
   -DLATENT_BUILD_TESTS=ON \
   -DLATENT_BUILD_EXAMPLES=OFF \
   -DLATENT_BUILD_BENCHMARKS=OFF \
-  -DLATENT_WARNINGS_AS_ERRORS=ON
+  -DLATENT_WARNINGS_AS_ERRORS=ON \
+  -DLATENT_TEST_UNITY=ON
 cmake --build "$build_dir" -j "$jobs"
 cd "$build_dir"
 ctest --output-on-failure -j2 "$@"

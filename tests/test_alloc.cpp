@@ -1,3 +1,4 @@
+// latent-test: own-executable
 // "A training step after the first allocates nothing": with
 // EIGEN_RUNTIME_NO_MALLOC, Eigen checks every heap allocation it makes
 // against set_is_malloc_allowed; an allocation inside steps 2..n of

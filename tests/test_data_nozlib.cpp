@@ -1,3 +1,4 @@
+// latent-test: own-executable
 // A build without zlib: gzip files are refused with FeatureError naming the
 // missing feature and both fixes, and plain IDX files still read.
 // (This translation unit undefines LATENT_HAS_ZLIB before including latent.)

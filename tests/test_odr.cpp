@@ -1,3 +1,4 @@
+// latent-test: own-executable
 // ODR guard, first translation unit. The second one (odr_second_tu.cpp, added
 // to this target by tests/packaging.cmake) includes the same headers; a
 // non-inline function or variable defined in a header is then defined twice
