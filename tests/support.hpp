@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <string>
 
 #include "catch.hpp"
@@ -29,6 +32,39 @@ inline MatD random_away_from(latent::Index rows, latent::Index cols, latent::Rng
             m(i, j) = v;
         }
     return m;
+}
+
+// A fresh directory under the system temp dir, removed at scope exit.
+struct TempDir {
+    std::filesystem::path path;
+    explicit TempDir(const std::string& prefix = "latent_test_") {
+        latent::Rng rng(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this)) ^
+                        static_cast<std::uint64_t>(std::hash<std::string>{}(std::filesystem::current_path().string())));
+        for (;;) {
+            path = std::filesystem::temp_directory_path() / (prefix + std::to_string(rng.next() % 1000000000ULL));
+            if (std::filesystem::create_directory(path)) break;
+        }
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// The bytes of a version-1 .npy file (header padded to 64 bytes) holding `data`.
+inline std::string npy_file(const std::string& descr, const std::string& shape, const std::string& data, bool fortran = false) {
+    std::string header = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
+    while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+    header += '\n';
+    std::string s = "\x93NUMPY";
+    s += '\x01';
+    s += '\x00';
+    s += static_cast<char>(header.size() & 0xff);
+    s += static_cast<char>(header.size() >> 8);
+    return s + header + data;
 }
 
 // Contains: true when `text` includes `part` (for error messages).

@@ -17,21 +17,10 @@ using latent::Matrix;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        latent::Rng rng(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this)) ^
-                        static_cast<std::uint64_t>(std::hash<std::string>{}(fs::current_path().string())));
-        for (;;) {
-            path = fs::temp_directory_path() / ("latent_test_file_source_" + std::to_string(rng.next() % 1000000000ULL));
-            if (fs::create_directory(path)) break;
-        }
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
+using latent_test::npy_file;
+
+struct TempDir : latent_test::TempDir {
+    TempDir() : latent_test::TempDir("latent_test_file_source_") {}
 };
 
 void write(const std::string& path, const std::string& bytes) { latent::detail::write_file_atomic(path, bytes); }
@@ -44,19 +33,6 @@ std::string idx_file(Index n, Index h, Index w, std::vector<std::uint8_t>* paylo
     for (std::size_t i = 0; i < payload->size(); ++i) (*payload)[i] = static_cast<std::uint8_t>((i * 37) % 256);
     s.append(payload->begin(), payload->end());
     return s;
-}
-
-// A version-1 .npy file: header padded to 64 bytes, then the raw values.
-std::string npy_file(const std::string& descr, const std::string& shape, const std::string& data, bool fortran = false) {
-    std::string header = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
-    while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-    header += '\n';
-    std::string s = "\x93NUMPY";
-    s += '\x01';
-    s += '\x00';
-    s += static_cast<char>(header.size() & 0xff);
-    s += static_cast<char>(header.size() >> 8);
-    return s + header + data;
 }
 
 template <class T>

@@ -168,15 +168,7 @@ TEST_CASE("Streaming and data-parallel: each rank reads its share of a memory-ma
     Matrix<float> x(16, 90);
     drng.fill_uniform(x);
     if (comm.rank() == 0) {
-        std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (90, 16), }";
-        while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-        header += '\n';
-        std::string bytes = "\x93NUMPY";
-        bytes += '\x01';
-        bytes += '\x00';
-        bytes += static_cast<char>(header.size() & 0xff);
-        bytes += static_cast<char>(header.size() >> 8);
-        bytes += header;
+        std::string bytes = latent_test::npy_file("<f4", "(90, 16)", "");
         bytes.append(reinterpret_cast<const char*>(x.data()), sizeof(float) * static_cast<std::size_t>(x.size()));
         latent::detail::write_file_atomic(path, bytes);
     }

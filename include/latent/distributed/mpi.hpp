@@ -8,7 +8,7 @@
 //   opt.batch_size = 256;                               // the global batch
 //   opt.replicas = &world;
 //   auto history = latent::fit(ae, adam, x, opt);       // same call as on one process
-//   if (world.rank() == 0) latent::save_model("ae.latent", ae);
+//   if (world.rank() == 0) latent::save(ae, "ae.lat");
 //
 // Every rank builds the same model and reads the same data (or a source over
 // the same file); fit() then
