@@ -55,10 +55,9 @@ int main(int argc, char** argv) {
 
     return ex::run([&] {
         ex::apply_threads(flags);
-        if (!root) {  // progress, tables and files come from rank 0
+        if (!root) {  // tables and files come from rank 0 (fit shows progress there only); errors still show
             flags.json.clear();
             std::cout.setstate(std::ios::failbit);
-            std::cerr.setstate(std::ios::failbit);
         }
         ex::Timer timer;
         const ex::ImageData data = ex::load_image_data(flags);
