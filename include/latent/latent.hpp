@@ -66,6 +66,7 @@
 #include "latent/io/binary.hpp"
 #include "latent/io/layer_factory.hpp"
 #include "latent/io/model_file.hpp"
+#include "latent/io/sequence_file.hpp"
 
 #include "latent/metrics/image_metrics.hpp"
 #include "latent/metrics/ranking.hpp"

@@ -84,15 +84,13 @@ public:
         if (k <= 0 || k > size())
             throw ConfigError("VectorIndex::search: expected 1 <= k <= " + std::to_string(size()) + " (the index size), found " +
                               std::to_string(k));
-        if (batch_size <= 0) throw ConfigError("VectorIndex::search: expected batch_size > 0, found " + std::to_string(batch_size));
         detail::check_finite(queries, "VectorIndex::search queries");
 
         KnnResult<S> out;
         out.indices.resize(k, queries.cols());
         out.distances.resize(k, queries.cols());
         Mat q, d;                 // d x b query block, N x b distances
-        for (Index start = 0; start < queries.cols(); start += batch_size) {
-            const Index b = std::min(batch_size, queries.cols() - start);
+        for_chunks(0, queries.cols(), batch_size, "VectorIndex::search", [&](Index start, Index b) {
             q = queries.middleCols(start, b);
             if (metric_ == Metric::cosine) {
                 for (Index j = 0; j < b; ++j) {
@@ -110,7 +108,7 @@ public:
 #pragma omp parallel for num_threads(Eigen::nbThreads()) if (b >= 32)
 #endif
             for (Index j = 0; j < b; ++j) select_k(d.col(j), k, out, start + j);
-        }
+        });
         return out;
     }
 

@@ -203,11 +203,11 @@ public:
 
     // ---------------------------------------------------------------- inference
     // Posterior parameters (infer mode), `batch_size` columns at a time.
+    // Network::for_chunks: batch_size <= 0 throws ConfigError; no columns give empty results.
     Posterior<S> encode(const Mat& x, Index batch_size = 256) {
-        check_rows(x, input_size(), "encode");
         const Index l = latent_size();
         Posterior<S> p{Mat(l, x.cols()), Mat(l, x.cols())};
-        for_chunks(x, batch_size, [&](const Mat& chunk, Index start) {
+        net_.for_chunks(x, input_size(), batch_size, "VariationalAutoencoder::encode", [&](const Mat& chunk, Index start) {
             const Mat& h = encoder_->forward(chunk, Mode::infer);
             p.mu.middleCols(start, chunk.cols()) = h.topRows(l);
             p.logvar.middleCols(start, chunk.cols()) = h.bottomRows(l);
@@ -219,11 +219,8 @@ public:
 
     // Raw decoder outputs (logits / means / [means; log-variances]) for codes z.
     Mat decode_output(const Mat& z, Index batch_size = 256) {
-        check_rows(z, latent_size(), "decode");
         Mat out(output_shape().size(), z.cols());
-        for_chunks(z, batch_size, [&](const Mat& chunk, Index start) {
-            out.middleCols(start, chunk.cols()) = decoder_->forward(chunk, Mode::infer);
-        });
+        net_.run_into(*decoder_, z, latent_size(), out, batch_size, "VariationalAutoencoder::decode");
         return out;
     }
     // E[x | z]: pixel probabilities (bernoulli) or means (gaussian), features x N.
@@ -287,7 +284,7 @@ public:
         check_rows(x, input_size(), "evaluate");
         const Index l = latent_size();
         ElboEstimate e;
-        for_chunks(x, batch_size, [&](const Mat& chunk, Index) {
+        net_.for_chunks(x, input_size(), batch_size, "VariationalAutoencoder::evaluate", [&](const Mat& chunk, Index) {
             const Mat& h = encoder_->forward(chunk, Mode::infer);
             eps_.resize(l, chunk.cols());
             rng.fill_normal(eps_);
@@ -316,7 +313,7 @@ public:
         Vector<double> result(x.cols());
         Matrix<double> lw;
         Vector<S> nll;
-        for_chunks(x, batch_size, [&](const Mat& chunk, Index start) {
+        net_.for_chunks(x, input_size(), batch_size, "VariationalAutoencoder::iwae", [&](const Mat& chunk, Index start) {
             const Index n = chunk.cols();
             const Mat& h = encoder_->forward(chunk, Mode::infer);
             const Vector<double> half_logvar_sum = (S(0.5) * h.bottomRows(l).colwise().sum()).transpose().template cast<double>();
@@ -379,8 +376,14 @@ public:
     Layer<S>& decoder() { return *decoder_; }
     GaussianSampler<S>& sampler() { return *sampler_; }
     Network<S>& network() { return net_; }
+    const Network<S>& network() const { return net_; }
+    const ParamBuffer<S>& params() const { return net_.params(); }
     std::vector<ParamView<S>> parameters() const { return net_.parameters(); }
     Rng& eval_rng() { return eval_rng_; }
+
+    // Make this (unbuilt) VAE, of the same architecture as `source`, an
+    // inference copy of it (see Autoencoder::build_shared).
+    void build_shared(const VariationalAutoencoder& source) { net_.build_shared(source.input_shape(), source.params()); }
 
 private:
     void require_built(const char* what) const {
@@ -401,16 +404,6 @@ private:
             throw ShapeError(std::string("VariationalAutoencoder::") + what + ": expected targets " + std::to_string(target_size()) +
                              "x" + std::to_string(x.cols()) + ", found " + detail::shape_of(y));
     }
-    template <class F>
-    void for_chunks(const Mat& x, Index batch_size, F&& f) {
-        if (batch_size <= 0) throw ConfigError("VariationalAutoencoder: expected batch_size > 0, found " + std::to_string(batch_size));
-        for (Index start = 0; start < x.cols(); start += batch_size) {
-            const Index n = std::min(batch_size, x.cols() - start);
-            chunk_ = x.middleCols(start, n);
-            f(static_cast<const Mat&>(chunk_), start);
-        }
-    }
-
     Network<S> net_;
     Layer<S>* encoder_ = nullptr;
     Layer<S>* decoder_ = nullptr;
@@ -422,7 +415,7 @@ private:
     double free_bits_ = 0.0;
     long steps_ = 0;
     double last_recon_ = 0, last_kl_ = 0;
-    Mat dout_, scratch_, dmu_, dlogvar_, dh_, eps_, chunk_;
+    Mat dout_, scratch_, dmu_, dlogvar_, dh_, eps_;
 };
 
 // A dense VAE: sizes = {input, hidden..., latent}, e.g. {784, 400, 20}.
