@@ -78,3 +78,5 @@
 #include "latent/apps/imputer.hpp"
 #include "latent/apps/latent_index.hpp"
 #include "latent/apps/pca.hpp"
+
+#include "latent/serve/predictor.hpp"

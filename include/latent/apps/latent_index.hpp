@@ -19,6 +19,7 @@
 
 #include "latent/core/tensor.hpp"
 #include "latent/models/autoencoder.hpp"
+#include "latent/serve/predictor.hpp"
 
 namespace latent {
 
@@ -175,6 +176,21 @@ public:
     }
     KnnResult<S> search_codes(const Mat& codes, Index k, Index batch_size = 256) const {
         return index_.search(codes, k, batch_size);
+    }
+
+    // The k nearest items to one input sample, nearest first, encoded by
+    // the caller's predictor (made from the autoencoder the index was built
+    // with): const, so many threads may query one shared index at once.
+    std::vector<Index> query(const Eigen::Ref<const Vector<S>>& x, Index k, AutoencoderPredictor<S>& encoder) const {
+        if (x.size() != input_dim_)
+            throw ShapeError("LatentIndex::query: expected a sample with " + std::to_string(input_dim_) + " features, found " +
+                             std::to_string(x.size()));
+        const Mat& code = encoder.encode(x);
+        if (code.rows() != code_dim())
+            throw ShapeError("LatentIndex::query: expected a predictor giving codes of " + std::to_string(code_dim()) +
+                             " values, found " + std::to_string(code.rows()));
+        const KnnResult<S> r = index_.search(code, k);
+        return std::vector<Index>(r.indices.data(), r.indices.data() + r.indices.size());
     }
 
     Mat encode(const Mat& x, const std::string& what = "LatentIndex::encode") const {

@@ -76,7 +76,9 @@ public:
     // an inference copy of it: built for source's input shape, its parameter
     // slots reading source's values (never written). serve/predictor.hpp
     // builds one per thread.
-    void build_shared(const Autoencoder& source) {
+    void build_shared(const Autoencoder& source) { build_shared(source.network()); }
+    // The same from an autoencoder's network (as load_network returns it).
+    void build_shared(const Network<S>& source) {
         tie_weights();
         net_.build_shared(source.input_shape(), source.params());
     }

@@ -227,7 +227,34 @@ public:
     Mat decode(const Mat& z, Index batch_size = 256) { return likelihood_.mean(decode_output(z, batch_size)); }
 
     // decode(posterior mean of x).
-    Mat reconstruct(const Mat& x, Index batch_size = 256) { return decode(encode_mean(x, batch_size), batch_size); }
+    Mat reconstruct(const Mat& x, Index batch_size = 256) {
+        Mat out(target_size(), x.cols());
+        reconstruct_into(x, out, batch_size);
+        return out;
+    }
+
+    // Into a caller's buffer, allocating nothing once the layers have seen
+    // this batch size: posterior means (latent x N), E[x | z] (features x N)
+    // for codes z, and reconstructions (features x N).
+    void encode_mean_into(const Mat& x, Eigen::Ref<Mat> out, Index batch_size = 256) {
+        check_out(out, latent_size(), x.cols(), "encode");
+        net_.for_chunks(x, input_size(), batch_size, "VariationalAutoencoder::encode", [&](const Mat& chunk, Index start) {
+            out.middleCols(start, chunk.cols()) = encoder_->forward(chunk, Mode::infer).topRows(latent_size());
+        });
+    }
+    void decode_into(const Mat& z, Eigen::Ref<Mat> out, Index batch_size = 256) {
+        check_out(out, target_size(), z.cols(), "decode");
+        net_.for_chunks(z, latent_size(), batch_size, "VariationalAutoencoder::decode", [&](const Mat& chunk, Index start) {
+            likelihood_.mean_into(decoder_->forward(chunk, Mode::infer), out.middleCols(start, chunk.cols()));
+        });
+    }
+    void reconstruct_into(const Mat& x, Eigen::Ref<Mat> out, Index batch_size = 256) {
+        check_out(out, target_size(), x.cols(), "reconstruct");
+        net_.for_chunks(x, input_size(), batch_size, "VariationalAutoencoder::reconstruct", [&](const Mat& chunk, Index start) {
+            mu_ = encoder_->forward(chunk, Mode::infer).topRows(latent_size());
+            likelihood_.mean_into(decoder_->forward(mu_, Mode::infer), out.middleCols(start, chunk.cols()));
+        });
+    }
 
     // n samples from the model: z ~ N(0, I), returns E[x | z], features x n.
     Mat sample(Index n, Rng& rng) {
@@ -398,6 +425,11 @@ private:
                              " rows per column, found " + std::to_string(m.rows()));
         if (m.cols() == 0) throw DataError(std::string("VariationalAutoencoder::") + what + ": expected at least one column, found 0");
     }
+    void check_out(const Eigen::Ref<Mat>& out, Index rows, Index cols, const char* what) const {
+        if (out.rows() != rows || out.cols() != cols)
+            throw ShapeError(std::string("VariationalAutoencoder::") + what + ": expected an output buffer " + std::to_string(rows) + "x" +
+                             std::to_string(cols) + ", found " + std::to_string(out.rows()) + "x" + std::to_string(out.cols()));
+    }
     void check_batch(const Mat& x, const Mat& y, const char* what) const {
         check_rows(x, input_size(), what);
         if (y.rows() != target_size() || y.cols() != x.cols())
@@ -415,7 +447,7 @@ private:
     double free_bits_ = 0.0;
     long steps_ = 0;
     double last_recon_ = 0, last_kl_ = 0;
-    Mat dout_, scratch_, dmu_, dlogvar_, dh_, eps_;
+    Mat dout_, scratch_, dmu_, dlogvar_, dh_, eps_, mu_;
 };
 
 // A dense VAE: sizes = {input, hidden..., latent}, e.g. {784, 400, 20}.
