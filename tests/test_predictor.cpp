@@ -3,19 +3,7 @@
 // from one; a repeated single-sample (and batch-8) call allocates nothing.
 //
 // Allocation checks use EIGEN_RUNTIME_NO_MALLOC as tests/test_alloc.cpp does.
-#define EIGEN_RUNTIME_NO_MALLOC
-#include <stdexcept>
-#include <string>
-
-struct EigenAssertion : std::logic_error {
-    using std::logic_error::logic_error;
-};
-#define eigen_assert(x) \
-    do {                \
-        if (!(x)) throw EigenAssertion(#x); \
-    } while (false)
-
-#include <Eigen/Core>
+#include "no_malloc.hpp"  // first: it configures Eigen
 
 #include <cstdio>
 #include <thread>
@@ -31,26 +19,10 @@ using Vec = latent::Vector<float>;
 
 namespace {
 
-struct NoMalloc {
-    NoMalloc() { Eigen::internal::set_is_malloc_allowed(false); }
-    ~NoMalloc() { Eigen::internal::set_is_malloc_allowed(true); }
-};
-
 // Runs f() `times` times; every call after the first must not allocate.
-// Returns "" or the failed assertion.
 template <class F>
 std::string repeated_calls_allocate(int times, F&& f) {
-    for (int i = 0; i < times; ++i) {
-        try {
-            std::unique_ptr<NoMalloc> guard;
-            if (i > 0) guard = std::make_unique<NoMalloc>();
-            f();
-        } catch (const EigenAssertion& e) {
-            Eigen::internal::set_is_malloc_allowed(true);
-            return "call " + std::to_string(i + 1) + ": " + e.what();
-        }
-    }
-    return {};
+    return latent_test::later_calls_allocate(times, "call", [&](int) { f(); });
 }
 
 Mat data(Index rows, Index cols, std::uint64_t seed) {

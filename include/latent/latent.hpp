@@ -47,6 +47,7 @@
 #include "latent/models/network.hpp"
 #include "latent/models/sequence.hpp"
 #include "latent/models/sequential.hpp"
+#include "latent/models/summary.hpp"
 #include "latent/models/variational.hpp"
 
 #include "latent/train/callbacks.hpp"

@@ -121,6 +121,9 @@ public:
         return *this;
     }
     std::string type() const override { return "LayerGroup"; }
+    std::size_t size() const { return layers_.size(); }
+    const Layer<S>& operator[](std::size_t i) const { return *layers_.at(i); }
+    const std::string& name(std::size_t i) const { return names_.at(i); }
     Shape compute_output_shape(Shape) const override { return layers_.back()->output_shape(inputs_.back()); }
     void collect_params(const std::string& prefix, std::vector<NamedSlot<S>>& out) override {
         for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->collect_params(prefix.empty() ? names_[i] : prefix + "." + names_[i], out);
@@ -274,6 +277,7 @@ public:
     // The model as one flat-interface layer stack (no masks there):
     // Sequential{encoder, repeat, decoder, output}.
     Network<S>& network() { return net_; }
+    const Network<S>& network() const { return net_; }
     std::vector<ParamView<S>> parameters() const { return net_.parameters(); }
     Recurrent<S>& encoder_layer(std::size_t i) { return *encoder_.at(i); }
     Recurrent<S>& decoder_layer(std::size_t i) { return *decoder_.at(i); }
