@@ -92,9 +92,9 @@ TEST_CASE("Network::predict and the Autoencoder: batch sizes, empty input, wrong
 }
 
 TEST_CASE("VariationalAutoencoder inference: batch sizes, empty input, wrong rows", "[network]") {
-    auto vae = latent::make_dense_vae<float>({10, 6, 2});
     latent::Rng rng(3);
-    vae.build(latent::Shape{10}, rng);
+    auto vae = latent::make_dense_vae<float>({10, 6, 2}, rng);  // built, as every make_*
+    REQUIRE(vae.built());
     const Mat x = data(10, 5, 4);
     CHECK(vae.reconstruct(x, 2).isApprox(vae.reconstruct(x, 5)));
     check_bad_batch_sizes([&](Index b) { vae.encode(x, b); });

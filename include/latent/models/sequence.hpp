@@ -177,10 +177,8 @@ public:
     using Seq = Sequence<S>;
 
     // Builds and initializes the model from `rng`.
-    SequenceAutoencoder(const SequenceAutoencoderOptions& o, Rng& rng) : SequenceAutoencoder(o) {
-        net_.build(sequence_shape(o.steps, o.features), rng);
-    }
-    // The layers only, not yet built: for build_shared (an inference copy).
+    SequenceAutoencoder(const SequenceAutoencoderOptions& o, Rng& rng) : SequenceAutoencoder(o) { build(rng); }
+    // The layers only, not yet built: call build(rng), or build_shared (an inference copy).
     explicit SequenceAutoencoder(const SequenceAutoencoderOptions& o) : opt_(o) {
         if (o.steps <= 0 || o.features <= 0)
             throw ConfigError("SequenceAutoencoder: expected steps > 0 and features > 0, found " + std::to_string(o.steps) + " and " +
@@ -211,6 +209,8 @@ public:
 
     // Make this unbuilt model (same options as `source`) an inference copy
     // of it: its parameter slots read source's values (serve/predictor.hpp).
+    // Build for (steps x features) and initialize the parameters from rng.
+    void build(Rng& rng) { net_.build(sequence_shape(opt_.steps, opt_.features), rng); }
     void build_shared(const SequenceAutoencoder& source) {
         net_.build_shared(sequence_shape(opt_.steps, opt_.features), source.net_.params());
     }
@@ -368,11 +368,8 @@ public:
     using State = typename Recurrent<S>::State;
 
     // Builds and initializes the model from `rng`.
-    Seq2Seq(const Seq2SeqOptions& o, Rng& rng) : Seq2Seq(o) {
-        net_.build(source_shape(), rng);
-        output_->set_input_grad(true);  // the decoder's output needs its gradient; the inputs are data
-    }
-    // The layers only, not yet built: for build_shared (an inference copy).
+    Seq2Seq(const Seq2SeqOptions& o, Rng& rng) : Seq2Seq(o) { build(rng); }
+    // The layers only, not yet built: call build(rng), or build_shared (an inference copy).
     explicit Seq2Seq(const Seq2SeqOptions& o) : opt_(o) {
         if (o.source_steps <= 0 || o.source_features <= 0 || o.target_steps <= 0 || o.target_vocab <= 0 || o.units <= 0)
             throw ConfigError("Seq2Seq: expected positive source_steps, source_features, target_steps, target_vocab and units");
@@ -393,6 +390,11 @@ public:
         loss_ = std::make_unique<SequenceCrossEntropyLoss<S>>();
     }
 
+    // Build the three layers and initialize the parameters from rng.
+    void build(Rng& rng) {
+        net_.build(source_shape(), rng);
+        output_->set_input_grad(true);  // the decoder's output needs its gradient; the inputs are data
+    }
     // Make this unbuilt model (same options as `source`) an inference copy of it.
     void build_shared(const Seq2Seq& source) { net_.build_shared(source_shape(), source.net_.params()); }
     bool built() const { return net_.built(); }

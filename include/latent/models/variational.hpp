@@ -450,7 +450,8 @@ private:
     Mat dout_, scratch_, dmu_, dlogvar_, dh_, eps_, mu_;
 };
 
-// A dense VAE: sizes = {input, hidden..., latent}, e.g. {784, 400, 20}.
+// A dense VAE: sizes = {input, hidden..., latent}, e.g. {784, 400, 20};
+// not yet built (call build), or built when given an Rng (below).
 //   encoder: [Dense(h) act]... Dense(2 latent)         -> [mu; logvar]
 //   decoder: [Dense(h) act]... (hidden sizes reversed) Dense(k input) -> likelihood parameters
 // Every Dense starts from `init`; the default is PyTorch's nn.Linear
@@ -471,6 +472,16 @@ VariationalAutoencoder<S> make_dense_vae(const std::vector<Index>& sizes, Likeli
     for (std::size_t i = sizes.size() - 2; i >= 1; --i) dec->template add<Dense<S>>(sizes[i], true, init).template add<Activation<S>>(hidden);
     dec->template add<Dense<S>>(likelihood.outputs_per_feature() * sizes.front(), true, init);
     return VariationalAutoencoder<S>(std::move(enc), std::move(dec), likelihood);
+}
+
+// The same, built for {sizes[0]} and initialized from rng, as every other
+// make_* returns its model (make_dense_autoencoder, ...).
+template <class S>
+VariationalAutoencoder<S> make_dense_vae(const std::vector<Index>& sizes, Rng& rng, Likelihood likelihood = Likelihood::bernoulli(),
+                                         Act hidden = Act::relu, WeightInit init = WeightInit::pytorch) {
+    VariationalAutoencoder<S> vae = make_dense_vae<S>(sizes, likelihood, hidden, init);
+    vae.build(Shape{sizes.front()}, rng);
+    return vae;
 }
 
 }  // namespace latent
