@@ -120,7 +120,7 @@ Matrix<S> knn_impute(const Matrix<S>& x, const Matrix<S>& reference, Index k, In
     const Matrix<S> ref2 = reference.array().square().matrix();
     Matrix<S> out = x;
     Matrix<S> xm, d;
-    for_chunks(0, x.cols(), batch_size, what, [&](Index start, Index b) {
+    for_chunks(0, x.cols(), batch_size, what.c_str(), [&](Index start, Index b) {
         const auto m = mask.middleCols(start, b);
         xm = (m.array() > S(0)).select(x.middleCols(start, b).array(), S(0)).matrix();
         d.noalias() = ref2.transpose() * m;                 // M x b: m^T (r .* r)

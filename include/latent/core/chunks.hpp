@@ -21,8 +21,10 @@ namespace latent {
 
 namespace detail {
 
-inline void check_batch_size(Index batch_size, const std::string& what) {
-    if (batch_size <= 0) throw ConfigError(what + ": expected batch_size > 0, found " + std::to_string(batch_size));
+// `what` is a C string so that a call that passes builds no std::string
+// (no allocation in a serving call).
+inline void check_batch_size(Index batch_size, const char* what) {
+    if (batch_size <= 0) throw ConfigError(std::string(what) + ": expected batch_size > 0, found " + std::to_string(batch_size));
 }
 
 }  // namespace detail
@@ -30,7 +32,7 @@ inline void check_batch_size(Index batch_size, const std::string& what) {
 // f(start, n) for consecutive ranges [start, start + n) covering [begin, end),
 // n = batch_size except for the last range.
 template <class F>
-void for_chunks(Index begin, Index end, Index batch_size, const std::string& what, F&& f) {
+void for_chunks(Index begin, Index end, Index batch_size, const char* what, F&& f) {
     detail::check_batch_size(batch_size, what);
     for (Index start = begin; start < end; start += batch_size) f(start, std::min(batch_size, end - start));
 }
@@ -39,7 +41,7 @@ void for_chunks(Index begin, Index end, Index batch_size, const std::string& wha
 // take const Matrix&): x itself when one chunk covers it (no copy),
 // otherwise a copy in `buffer` (reused, so equal chunk sizes allocate once).
 template <class S, class F>
-void for_column_chunks(const Matrix<S>& x, Index batch_size, Matrix<S>& buffer, const std::string& what, F&& f) {
+void for_column_chunks(const Matrix<S>& x, Index batch_size, Matrix<S>& buffer, const char* what, F&& f) {
     for_chunks(0, x.cols(), batch_size, what, [&](Index start, Index n) {
         if (n == x.cols()) {
             f(x, start);

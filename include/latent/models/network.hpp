@@ -92,10 +92,10 @@ public:
     // (ConfigError when <= 0), then calls f(chunk, start) for consecutive
     // chunks of at most batch_size columns (none when x has no columns).
     template <class F>
-    void for_chunks(const Mat& x, Index rows, Index batch_size, const std::string& what, F&& f) {
+    void for_chunks(const Mat& x, Index rows, Index batch_size, const char* what, F&& f) {
         require_built();
         if (x.rows() != rows)
-            throw ShapeError(what + ": expected " + std::to_string(rows) + " features per column, found " + std::to_string(x.rows()));
+            throw ShapeError(std::string(what) + ": expected " + std::to_string(rows) + " features per column, found " + std::to_string(x.rows()));
         for_column_chunks(x, batch_size, chunk_, what, std::forward<F>(f));
     }
 
@@ -113,10 +113,10 @@ public:
 
     // Runs `layer` (the root or one of its parts) on x in infer mode, chunk
     // by chunk, into out (layer's output size x N).
-    void run_into(Layer<S>& layer, const Mat& x, Index rows, Eigen::Ref<Mat> out, Index batch_size, const std::string& what) {
+    void run_into(Layer<S>& layer, const Mat& x, Index rows, Eigen::Ref<Mat> out, Index batch_size, const char* what) {
         require_built();
         if (out.rows() != layer.output_shape().size() || out.cols() != x.cols())
-            throw ShapeError(what + ": expected an output buffer " + std::to_string(layer.output_shape().size()) + "x" +
+            throw ShapeError(std::string(what) + ": expected an output buffer " + std::to_string(layer.output_shape().size()) + "x" +
                              std::to_string(x.cols()) + ", found " + std::to_string(out.rows()) + "x" + std::to_string(out.cols()));
         for_chunks(x, rows, batch_size, what,
                    [&](const Mat& chunk, Index start) { out.middleCols(start, chunk.cols()) = layer.forward(chunk, Mode::infer); });
