@@ -97,8 +97,8 @@ void check_flat(const Matrix<S>& x, Index rows, const char* what, const char* pa
 }
 
 // Targets or a mask shaped like the targets: rows x cols.
-template <class S>
-void check_like(const Matrix<S>& m, Index rows, Index cols, const char* what, const char* part) {
+template <class M>
+void check_like(const M& m, Index rows, Index cols, const char* what, const char* part) {
     if (m.rows() != rows || m.cols() != cols)
         throw ShapeError(std::string(what) + ": expected " + part + " " + std::to_string(rows) + "x" + std::to_string(cols) + ", found " +
                          shape_of(m));
@@ -207,10 +207,10 @@ public:
         loss_ = std::make_unique<SequenceMSELoss<S>>();
     }
 
-    // Make this unbuilt model (same options as `source`) an inference copy
-    // of it: its parameter slots read source's values (serve/predictor.hpp).
     // Build for (steps x features) and initialize the parameters from rng.
     void build(Rng& rng) { net_.build(sequence_shape(opt_.steps, opt_.features), rng); }
+    // Make this unbuilt model (same options as `source`) an inference copy
+    // of it: its parameter slots read source's values (serve/predictor.hpp).
     void build_shared(const SequenceAutoencoder& source) {
         net_.build_shared(sequence_shape(opt_.steps, opt_.features), source.net_.params());
     }
@@ -244,11 +244,13 @@ public:
     }
     // The same into a caller's buffer (code_size x N, (T*F) x N).
     void encode_into(const Mat& x, Eigen::Ref<Mat> out, const Mat* step_mask = nullptr, Index batch_size = 256) {
+        detail::check_like(out, code_size(), x.cols(), "SequenceAutoencoder::encode", "an output buffer");
         chunked(x, step_mask, batch_size, "SequenceAutoencoder::encode", [&](const Mat* m, Index start, Index n) {
             out.middleCols(start, n) = run_encoder(xp_, m, Mode::infer);
         });
     }
     void reconstruct_into(const Mat& x, Eigen::Ref<Mat> out, const Mat* step_mask = nullptr, Index batch_size = 256) {
+        detail::check_like(out, steps() * features(), x.cols(), "SequenceAutoencoder::reconstruct", "an output buffer");
         chunked(x, step_mask, batch_size, "SequenceAutoencoder::reconstruct", [&](const Mat* m, Index start, Index n) {
             detail::packed_to_flat(run(xp_, m, Mode::infer), steps(), flat_);
             out.middleCols(start, n) = flat_;
