@@ -133,9 +133,9 @@ std::vector<int> parse_workers(const std::string& text) {
 int main(int argc, char** argv) {
     CLI::App app{"Serving: N worker threads scoring requests from a queue against one shared model; throughput and p50/p99 latency"};
     ex::CommonFlags flags;
-    ex::add_common_flags(app, flags, 1, 128);
-    flags.train_limit = 6000;
+    flags.train_limit = 6000;  // before add_common_flags, so --help shows these defaults
     flags.test_limit = 2000;
+    ex::add_common_flags(app, flags, 1, 128);
     std::string model_path, workers_arg = "1,2";
     Index requests = 20000, per_request = 1;
     app.add_option("--model", model_path, "Saved model (.lat) to serve; without it, a small 784-128-32-128-784 autoencoder is trained");
