@@ -9,7 +9,7 @@
 //   encoder.1 (Activation)      (128)                   0
 //   ...
 //   --------------------------------------------------------
-//   Total parameters: 218,192 (852.3 KiB as float32)
+//   Total parameters: 209,968 (820.2 KiB as float32)
 //
 // Containers (Sequential, and the sequence models' layer groups) are opened
 // up; any other layer is one line with all of its parameters.
