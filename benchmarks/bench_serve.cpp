@@ -120,3 +120,4 @@ BENCHMARK(BM_Serve_SmallAE)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::k
 BENCHMARK(BM_Serve_DeepAEEncoder)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Serve_Denoiser)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Serve_LSTMAE)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_MAIN();
