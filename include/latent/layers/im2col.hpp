@@ -34,10 +34,6 @@
 #include "latent/core/threads.hpp"
 #include "latent/layers/layer.hpp"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 namespace latent {
 
 // A (height, width) pair; an integer means the same value for both.
@@ -323,26 +319,6 @@ void accumulate_channel_sums(const Matrix<S>& dy, Index channels, Index P, S* db
     });
 }
 
-// Runs f(thread, i) for i in [0, count) on up to num_threads() threads
-// (OpenMP), thread t taking i = t, t + T, ...; returns the thread count used.
-template <class F>
-int parallel_chunks(Index count, F&& f) {
-    int threads = 1;
-#ifdef _OPENMP
-    threads = static_cast<int>(std::min<Index>(num_threads(), count));
-    if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-        {
-            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-            for (Index i = t; i < count; i += nt) f(t, i);
-        }
-        return threads;
-    }
-#endif
-    for (Index i = 0; i < count; ++i) f(0, i);
-    return threads;
-}
-
 // How ConvEngine computes (automatic picks per geometry; the others exist
 // so tests can check every path against the others).
 enum class ConvAlgorithm {
@@ -434,7 +410,7 @@ public:
             else
                 im2col(geo_, a.data() + n0 * a.rows(), cnt, col.data(), ld);
             if (b) {
-                matmul(rows, col, false, W, false, false, true);  // rows = colT WT
+                matmul(rows, col, false, W, false, false);  // rows = colT WT
                 S* out = b->data() + n0 * b->rows();
                 if (linear)
                     for (Index n = 0; n < cnt; ++n) from_linear(geo_, lay, F, rows.data() + n * Q, ld, bias, out + n * b->rows());
@@ -490,7 +466,7 @@ public:
                 const Index lda = cnt * Qa;
                 Map col(w.col.data(), lda, KF), rows(w.rows.data(), lda, C);
                 im2col_linear(flip_, lay_f, bc, cnt, w.pad.data(), col.data(), lda);
-                matmul(rows, col, false, Wf, false, false, true);
+                matmul(rows, col, false, Wf, false, false);
                 for (Index n = 0; n < cnt; ++n)
                     from_linear(flip_, lay_f, C, rows.data() + n * Qa, lda, static_cast<const S*>(nullptr), a->data() + (n0 + n) * a->rows());
             }
@@ -498,7 +474,7 @@ public:
                 const Index ld = cnt * P;
                 Map col(w.col.data(), ld, K), rows(w.rows.data(), ld, F);
                 to_position_rows(bc, F, P, cnt, rows.data(), ld);
-                matmul(col, rows, false, W, true, false, true);  // colT = rows WT^T
+                matmul(col, rows, false, W, true, false);  // colT = rows WT^T
                 col2im(geo_, col.data(), ld, cnt, a->data() + n0 * a->rows());
             }
             if (image_a) {
@@ -551,10 +527,10 @@ private:
         const Index K = geo_.patch_size(), F = features_;
         if (dw_transposed_) {
             Map dWt(w.dw.data(), F, K);
-            matmul(dWt, rows, true, col, false, true, true);
+            matmul(dWt, rows, true, col, false, true);
         } else {
             Map dW(w.dw.data(), K, F);
-            matmul(dW, col, true, rows, false, true, true);
+            matmul(dW, col, true, rows, false, true);
         }
     }
     // dwt += the threads' weight gradients, in thread order. `transposed`:
