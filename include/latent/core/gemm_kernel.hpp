@@ -59,74 +59,101 @@ inline void gemm_write_edge(const float* tile, float* c, Index ldc, Index mr, In
         for (Index i = 0; i < mr; ++i) c[i + j * ldc] = (add ? c[i + j * ldc] : 0.0f) + tile[i + j * MR];
 }
 
+// One k step of a column pair of accumulators: (c0, c1) += (x0, x1) * b.
+__attribute__((target("avx512f"))) inline void gemm_fma_col512(__m512 x0, __m512 x1, const float* b, __m512& c0, __m512& c1) {
+    const __m512 v = _mm512_set1_ps(*b);
+    c0 = _mm512_fmadd_ps(x0, v, c0);
+    c1 = _mm512_fmadd_ps(x1, v, c1);
+}
+
+// Named accumulators, not an array (see gemm_kernel_avx2).
 __attribute__((target("avx512f"))) inline void gemm_kernel_avx512(Index k, const float* ap, const float* bp, float* c, Index ldc,
                                                                   Index mr, Index nr, bool add) {
     constexpr int MR = 32, NR = 12;
-    __m512 a0[NR], a1[NR];
-    for (int j = 0; j < NR; ++j) a0[j] = a1[j] = _mm512_setzero_ps();
+    __m512 c000 = _mm512_setzero_ps(), c001 = c000, c010 = c000, c011 = c000, c020 = c000, c021 = c000, c030 = c000, c031 = c000, c040 = c000, c041 = c000, c050 = c000, c051 = c000, c060 = c000, c061 = c000, c070 = c000, c071 = c000, c080 = c000, c081 = c000, c090 = c000, c091 = c000, c100 = c000, c101 = c000, c110 = c000, c111 = c000;
     for (Index p = 0; p < k; ++p) {
         const __m512 x0 = _mm512_loadu_ps(ap), x1 = _mm512_loadu_ps(ap + 16);
-#pragma GCC unroll 12
-        for (int j = 0; j < NR; ++j) {
-            const __m512 b = _mm512_set1_ps(bp[j]);
-            a0[j] = _mm512_fmadd_ps(x0, b, a0[j]);
-            a1[j] = _mm512_fmadd_ps(x1, b, a1[j]);
-        }
+        gemm_fma_col512(x0, x1, bp + 0, c000, c001);
+        gemm_fma_col512(x0, x1, bp + 1, c010, c011);
+        gemm_fma_col512(x0, x1, bp + 2, c020, c021);
+        gemm_fma_col512(x0, x1, bp + 3, c030, c031);
+        gemm_fma_col512(x0, x1, bp + 4, c040, c041);
+        gemm_fma_col512(x0, x1, bp + 5, c050, c051);
+        gemm_fma_col512(x0, x1, bp + 6, c060, c061);
+        gemm_fma_col512(x0, x1, bp + 7, c070, c071);
+        gemm_fma_col512(x0, x1, bp + 8, c080, c081);
+        gemm_fma_col512(x0, x1, bp + 9, c090, c091);
+        gemm_fma_col512(x0, x1, bp + 10, c100, c101);
+        gemm_fma_col512(x0, x1, bp + 11, c110, c111);
         ap += MR;
         bp += NR;
     }
+    const __m512 acc[2 * NR] = {c000, c001, c010, c011, c020, c021, c030, c031, c040, c041, c050, c051, c060, c061, c070, c071, c080, c081, c090, c091, c100, c101, c110, c111};
     if (mr == MR && nr == NR) {
         for (int j = 0; j < NR; ++j) {
             float* cj = c + j * ldc;
+            __m512 lo = acc[2 * j], hi = acc[2 * j + 1];
             if (add) {
-                a0[j] = _mm512_add_ps(a0[j], _mm512_loadu_ps(cj));
-                a1[j] = _mm512_add_ps(a1[j], _mm512_loadu_ps(cj + 16));
+                lo = _mm512_add_ps(lo, _mm512_loadu_ps(cj));
+                hi = _mm512_add_ps(hi, _mm512_loadu_ps(cj + 16));
             }
-            _mm512_storeu_ps(cj, a0[j]);
-            _mm512_storeu_ps(cj + 16, a1[j]);
+            _mm512_storeu_ps(cj, lo);
+            _mm512_storeu_ps(cj + 16, hi);
         }
         return;
     }
     alignas(64) float tile[MR * NR];
     for (int j = 0; j < NR; ++j) {
-        _mm512_storeu_ps(tile + j * MR, a0[j]);
-        _mm512_storeu_ps(tile + j * MR + 16, a1[j]);
+        _mm512_storeu_ps(tile + j * MR, acc[2 * j]);
+        _mm512_storeu_ps(tile + j * MR + 16, acc[2 * j + 1]);
     }
     gemm_write_edge<MR, NR>(tile, c, ldc, mr, nr, add);
 }
 
+// One k step of a column pair of accumulators: (c0, c1) += (x0, x1) * b.
+__attribute__((target("avx2,fma"))) inline void gemm_fma_col(__m256 x0, __m256 x1, const float* b, __m256& c0, __m256& c1) {
+    const __m256 v = _mm256_broadcast_ss(b);
+    c0 = _mm256_fmadd_ps(x0, v, c0);
+    c1 = _mm256_fmadd_ps(x1, v, c1);
+}
+
+// The 12 accumulators are named variables, not an array: GCC 12 kept an
+// array's copy on the stack in sync inside the loop (12 stores per k step),
+// which halved the kernel's speed on Zen 3 (one 256-bit store per cycle).
 __attribute__((target("avx2,fma"))) inline void gemm_kernel_avx2(Index k, const float* ap, const float* bp, float* c, Index ldc,
                                                                  Index mr, Index nr, bool add) {
     constexpr int MR = 16, NR = 6;
-    __m256 a0[NR], a1[NR];
-    for (int j = 0; j < NR; ++j) a0[j] = a1[j] = _mm256_setzero_ps();
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00,
+           c41 = c00, c50 = c00, c51 = c00;
     for (Index p = 0; p < k; ++p) {
         const __m256 x0 = _mm256_loadu_ps(ap), x1 = _mm256_loadu_ps(ap + 8);
-#pragma GCC unroll 6
-        for (int j = 0; j < NR; ++j) {
-            const __m256 b = _mm256_broadcast_ss(bp + j);
-            a0[j] = _mm256_fmadd_ps(x0, b, a0[j]);
-            a1[j] = _mm256_fmadd_ps(x1, b, a1[j]);
-        }
+        gemm_fma_col(x0, x1, bp, c00, c01);
+        gemm_fma_col(x0, x1, bp + 1, c10, c11);
+        gemm_fma_col(x0, x1, bp + 2, c20, c21);
+        gemm_fma_col(x0, x1, bp + 3, c30, c31);
+        gemm_fma_col(x0, x1, bp + 4, c40, c41);
+        gemm_fma_col(x0, x1, bp + 5, c50, c51);
         ap += MR;
         bp += NR;
     }
+    const __m256 acc[2 * NR] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
     if (mr == MR && nr == NR) {
         for (int j = 0; j < NR; ++j) {
             float* cj = c + j * ldc;
+            __m256 lo = acc[2 * j], hi = acc[2 * j + 1];
             if (add) {
-                a0[j] = _mm256_add_ps(a0[j], _mm256_loadu_ps(cj));
-                a1[j] = _mm256_add_ps(a1[j], _mm256_loadu_ps(cj + 8));
+                lo = _mm256_add_ps(lo, _mm256_loadu_ps(cj));
+                hi = _mm256_add_ps(hi, _mm256_loadu_ps(cj + 8));
             }
-            _mm256_storeu_ps(cj, a0[j]);
-            _mm256_storeu_ps(cj + 8, a1[j]);
+            _mm256_storeu_ps(cj, lo);
+            _mm256_storeu_ps(cj + 8, hi);
         }
         return;
     }
     alignas(32) float tile[MR * NR];
     for (int j = 0; j < NR; ++j) {
-        _mm256_storeu_ps(tile + j * MR, a0[j]);
-        _mm256_storeu_ps(tile + j * MR + 8, a1[j]);
+        _mm256_storeu_ps(tile + j * MR, acc[2 * j]);
+        _mm256_storeu_ps(tile + j * MR + 8, acc[2 * j + 1]);
     }
     gemm_write_edge<MR, NR>(tile, c, ldc, mr, nr, add);
 }
