@@ -13,6 +13,18 @@ using MatF = latent::Matrix<float>;
 
 namespace {
 
+// Three Adam steps of a model reconstructing x; returns its parameters.
+template <class Model>
+latent::Vector<float> three_steps(Model& ae, const MatF& x) {
+    latent::Adam<float> adam(1e-3);
+    for (int step = 0; step < 3; ++step) {
+        ae.params().zero_grad();
+        ae.train_batch(x, x, nullptr);
+        adam.step(ae.params());
+    }
+    return ae.params().values();
+}
+
 // A few Adam steps of an LSTM sequence AE (64 units, 40 steps of 64
 // features: its per-step products run on one thread, its all-steps products
 // on the thread count set) and of a dense AE; returns both parameter vectors.
@@ -25,30 +37,18 @@ std::vector<latent::Vector<float>> train_models(std::uint64_t seed) {
         o.features = 64;
         o.encoder_units = {64};
         latent::SequenceAutoencoder<float> ae(o, rng);
-        latent::Adam<float> adam(1e-3);
         MatF x(o.steps * o.features, 64);
         rng.fill_normal(x);
-        for (int step = 0; step < 3; ++step) {
-            ae.params().zero_grad();
-            ae.train_batch(x, x, nullptr);
-            adam.step(ae.params());
-        }
-        out.push_back(ae.params().values());
+        out.push_back(three_steps(ae, x));
     }
     {
         latent::Rng rng(seed + 1);
         latent::DenseAutoencoderOptions o;
         o.sizes = {300, 128, 32};
         auto ae = latent::make_dense_autoencoder<float>(o, rng);
-        latent::Adam<float> adam(1e-3);
         MatF x(300, 256);
         rng.fill_uniform(x);
-        for (int step = 0; step < 3; ++step) {
-            ae.params().zero_grad();
-            ae.train_batch(x, x, nullptr);
-            adam.step(ae.params());
-        }
-        out.push_back(ae.params().values());
+        out.push_back(three_steps(ae, x));
     }
     return out;
 }
