@@ -8,7 +8,7 @@
 // product (and a BLAS when one is compiled in) per shape class and runs it
 // only where it wins on the machine that runs.
 //
-// Threads: gemm_float_threads splits C's rows or columns between threads in
+// Threads: gemm_run splits C's rows or columns between threads in
 // whole tiles; each element of C is summed in the same order whatever the
 // thread count, so results are bitwise identical for 1 or N threads.
 // Packing buffers are per thread and grow once (no allocation after the

@@ -160,7 +160,7 @@ inline void set_parallel_min_work(double scalars) { parallel_min_work_setting().
 template <class F>
 void parallel_ranges(Index count, double cost_per_item, F&& f, Threads policy = Threads::current()) {
     const int threads = static_cast<int>(std::min<Index>(policy.count, count));
-    if (threads > 1 && static_cast<double>(count) * cost_per_item >= parallel_min_work() && !in_parallel_region()) {
+    if (threads > 1 && !in_parallel_region() && static_cast<double>(count) * cost_per_item >= parallel_min_work()) {
         run_on_threads(threads, [&](int t, int nt) {
             const Index begin = count * t / nt, end = count * (t + 1) / nt;
             if (end > begin) f(begin, end);

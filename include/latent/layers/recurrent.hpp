@@ -52,15 +52,10 @@ auto logistic(const Eigen::ArrayBase<D>& x) {
 #endif
 }
 
-// Threads and small products: a recurrent layer runs T per-step products
-// (W_hh h: G*H x H times H x N) in sequence, and an OpenMP parallel region
-// per step costs more than it saves (Eigen's own cutoff is ~50k
-// multiply-adds). So a product, or the step loop, below this many
-// multiply-adds is given a one-thread policy (Threads::one(), passed to the
-// product, nothing global is changed); larger ones use the thread count set
-// with set_num_threads, and detail::matmul still measures whether the
-// threads pay for that shape.
-inline constexpr double recurrent_parallel_work = 16.0 * 1024 * 1024;
+// Threads: the products go through detail::matmul, which measures per
+// shape class whether a second thread pays (the per-step W_hh h products
+// are small, and an OpenMP region per step can cost more than it saves);
+// nothing here changes a process-wide setting.
 
 }  // namespace detail
 
@@ -143,8 +138,7 @@ public:
 
         // A = W_ih X + b_ih, all steps
         a_.resize(G, steps * N);
-        detail::matmul(a_, w_ih_.w(), false, x, false, false,
-                       policy(static_cast<double>(G) * static_cast<double>(x.rows()) * static_cast<double>(steps * N)));
+        detail::matmul(a_, w_ih_.w(), false, x, false, false);
         a_.colwise() += b_ih_.w().col(0);
 
         states_.resize(SH, (steps + 1) * N);
@@ -156,12 +150,11 @@ public:
         }
         cache_.resize(cell_->cache_blocks() * H, steps * N);
         b_.resize(G, N);
-        const Threads step_threads = policy(step_work(N));
         for (Index t = 0; t < steps; ++t) {
             auto prev = states_.middleCols(t * N, N);
             auto next = states_.middleCols((t + 1) * N, N);
             // B_t = W_hh h_{t-1} + b_hh
-            detail::matmul(b_, w_hh_.w(), false, prev.topRows(H), false, false, step_threads);
+            detail::matmul(b_, w_hh_.w(), false, prev.topRows(H), false, false);
             b_.colwise() += b_hh_.w().col(0);
             cell_->forward(a_.middleCols(t * N, N), b_, prev, next, cache_.middleCols(t * N, N));
             if (masked_)
@@ -207,20 +200,19 @@ public:
         da_.resize(G, T * N);
         if (!shared) db_.resize(G, T * N);
         dprev_.resize(SH, N);
-        backward_steps(dy, has_dy, policy(step_work(N)));
+        backward_steps(dy, has_dy);
         init_grad_.resize(static_cast<std::size_t>(cell_->states()));
         for (Index k = 0; k < cell_->states(); ++k) init_grad_[static_cast<std::size_t>(k)] = ds_.middleRows(k * H, H);
 
         const Mat& dB = shared ? da_ : db_;
-        const Threads threads = policy(static_cast<double>(G) * static_cast<double>(x_->rows() + H) * static_cast<double>(T * N));
         // dW_ih += dA X^T, db_ih += sum dA, dW_hh += dB H_prev^T, db_hh += sum dB
-        detail::matmul(w_ih_.g(), da_, false, *x_, true, true, threads);
+        detail::matmul(w_ih_.g(), da_, false, *x_, true, true);
         b_ih_.g().col(0) += da_.rowwise().sum();
-        detail::matmul(w_hh_.g(), dB, false, states_.topLeftCorner(H, T * N), true, true, threads);
+        detail::matmul(w_hh_.g(), dB, false, states_.topLeftCorner(H, T * N), true, true);
         b_hh_.g().col(0) += dB.rowwise().sum();
         if (this->input_grad_) {
             dx_.resize(x_->rows(), T * N);
-            detail::matmul(dx_, w_ih_.w(), true, da_, false, false, threads);
+            detail::matmul(dx_, w_ih_.w(), true, da_, false, false);
         }
         return dx_;
     }
@@ -279,7 +271,7 @@ protected:
 
 private:
     // BPTT over the steps, last to first: fills da_ (and db_), leaves dL/d(initial state) in ds_.
-    void backward_steps(const Mat& dy, bool has_dy, Threads threads) {
+    void backward_steps(const Mat& dy, bool has_dy) {
         const Index H = units_, N = batch_, T = steps_;
         const bool shared = cell_->shared_gate_grad();
         for (Index t = T; t-- > 0;) {
@@ -299,17 +291,12 @@ private:
             auto db = shared ? da_.middleCols(t * N, N) : db_.middleCols(t * N, N);
             cell_->backward(cache_.middleCols(t * N, N), states_.middleCols(t * N, N), *d_new, da, db, dprev_);
             // dh_{t-1} += W_hh^T dB_t
-            detail::matmul(dprev_.topRows(H), w_hh_.w(), true, db, false, true, threads);
+            detail::matmul(dprev_.topRows(H), w_hh_.w(), true, db, false, true);
             if (masked_) dprev_.array() += ds_.array().rowwise() * carry01_.row(t).array();
             ds_.swap(dprev_);
         }
     }
 
-    // Multiply-adds of one step's recurrent product.
-    double step_work(Index batch) const {
-        return static_cast<double>(cell_->gates() * units_) * static_cast<double>(units_) * static_cast<double>(batch);
-    }
-    static Threads policy(double work) { return work < detail::recurrent_parallel_work ? Threads::one() : Threads::current(); }
     void check_state(const State& s, Index batch, const char* what) const {
         if (static_cast<Index>(s.size()) != cell_->states())
             throw ShapeError(this->where() + ": expected an " + what + " of " + std::to_string(cell_->states()) +
