@@ -321,14 +321,15 @@ inline GemmRegistry& gemm_registry() {
     return *r;
 }
 
-// Times `run` (seconds per call): a warm-up, then repeats up to ~2 ms, the fastest kept.
+// Times `run` (seconds per call): a warm-up, then repeats up to ~1 ms, the
+// fastest kept (the least disturbed by other processes).
 template <class F>
 double gemm_time(F&& run) {
     using clock = std::chrono::steady_clock;
     auto t0 = clock::now();
     run();
     const double warm = std::chrono::duration<double>(clock::now() - t0).count();
-    const int reps = warm > 2e-3 ? 1 : std::clamp(static_cast<int>(2e-3 / std::max(warm, 1e-7)), 2, 50);
+    const int reps = warm > 1e-3 ? 1 : std::clamp(static_cast<int>(1e-3 / std::max(warm, 1e-7)), 2, 20);
     double best = 1e300;
     for (int r = 0; r < reps; ++r) {
         t0 = clock::now();
@@ -421,16 +422,17 @@ GemmDecision gemm_decide(const GemmShape& s, int want) {
     GemmMemo& slot = memo[gemm_memo_slot(key, want)];
     if (slot.generation == gen && slot.want == want && slot.key == key) return slot.d;
     GemmDecision d;
-    std::unique_lock<std::shared_mutex> lock(r.mutex);
     const auto forced = static_cast<GemmEngine>(r.forced.load());
-    GemmChoice& choice = gemm_choose_locked<S>(r, s, lock);
-    const GemmEngine measured = choice.engine;
-    d.engine = forced != GemmEngine::automatic && gemm_engine_available(forced, s.is_double) ? forced : measured;
-    if (d.engine == measured)
-        d.threads = gemm_threads_locked<S>(r, choice, d.engine, s, want, lock);
-    else  // a forced engine other than the measured one: threads whenever the product is large
+    if (forced != GemmEngine::automatic && gemm_engine_available(forced, s.is_double)) {
+        // forced: nothing measured; threads whenever the product is large
+        d.engine = forced;
         d.threads = static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k) >= 2.0e6 ? want : 1;
-    lock.unlock();
+    } else {
+        std::unique_lock<std::shared_mutex> lock(r.mutex);
+        GemmChoice& choice = gemm_choose_locked<S>(r, s, lock);
+        d.engine = choice.engine;
+        d.threads = gemm_threads_locked<S>(r, choice, d.engine, s, want, lock);
+    }
     slot = {key, want, gen, d};
     return d;
 }

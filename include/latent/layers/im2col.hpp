@@ -548,7 +548,7 @@ private:
     };
 
     // The automatic choice: the cached one for this layer shape, or each
-    // candidate timed now on up to 8 synthetic samples, one forward plus
+    // candidate timed now on up to 4 synthetic samples, one forward plus
     // both gradients (what a training step runs), the fastest kept.
     void choose_algorithm(Index batch) {
         ConvChoices& cc = conv_choices();
@@ -573,7 +573,7 @@ private:
                 if (t < best_time) best_time = t, best = c;
             }
         } else {
-            const Index n = std::clamp<Index>(batch, 1, 8), K = geo_.patch_size();
+            const Index n = std::clamp<Index>(batch, 1, 4), K = geo_.patch_size();
             Mat a(geo_.image_size(), n), b, a2;
             for (Index i = 0; i < a.size(); ++i) a.data()[i] = S(static_cast<double>(i % 13) / 13.0 - 0.5);
             Vector<S> w(K * features_), dw(K * features_);
