@@ -4,12 +4,19 @@
 #include "latent/version.hpp"
 
 #include "latent/core/config.hpp"
+#include "latent/core/cpu.hpp"
 #include "latent/core/error.hpp"
+#include "latent/core/gemm.hpp"
 #include "latent/core/init.hpp"
 #include "latent/core/params.hpp"
 #include "latent/core/rng.hpp"
 #include "latent/core/tensor.hpp"
 #include "latent/core/threads.hpp"
+// A BLAS as a candidate GEMM engine: defined by the latent::blas CMake
+// target (or by hand, linking OpenBLAS or BLIS); see core/blas.hpp.
+#ifdef LATENT_HAS_CBLAS
+#include "latent/core/blas.hpp"
+#endif
 
 #include "latent/layers/activation.hpp"
 #include "latent/layers/batch_norm.hpp"

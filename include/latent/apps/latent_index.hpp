@@ -106,7 +106,7 @@ public:
                 d.rowwise() += q.colwise().squaredNorm();
             }
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(Eigen::nbThreads()) if (b >= 32)
+#pragma omp parallel for num_threads(latent::num_threads()) if (b >= 32)
 #endif
             for (Index j = 0; j < b; ++j) select_k(d.col(j), k, out, start + j);
         });
