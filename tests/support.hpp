@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
 #include <string>
 
 #include "catch.hpp"
@@ -29,6 +32,31 @@ inline MatD random_away_from(latent::Index rows, latent::Index cols, latent::Rng
             m(i, j) = v;
         }
     return m;
+}
+
+// A scratch directory, removed at the end of the test.
+struct TempDir {
+    std::filesystem::path path;
+    explicit TempDir(const std::string& tag = "latent_test") {
+        path = std::filesystem::temp_directory_path() / (tag + "_" + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}()));
+        std::filesystem::create_directories(path);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+inline std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // Contains: true when `text` includes `part` (for error messages).

@@ -373,33 +373,9 @@ public:
     bool empty() const { return items_.empty(); }
     std::string str() const { return str_indented(0); }
 
-    static std::string quote(const std::string& s) {
-        std::string o = "\"";
-        for (unsigned char c : s) {
-            switch (c) {
-                case '"': o += "\\\""; break;
-                case '\\': o += "\\\\"; break;
-                case '\n': o += "\\n"; break;
-                case '\r': o += "\\r"; break;
-                case '\t': o += "\\t"; break;
-                default:
-                    if (c < 0x20) {
-                        char b[8];
-                        std::snprintf(b, sizeof b, "\\u%04x", c);
-                        o += b;
-                    } else {
-                        o += static_cast<char>(c);
-                    }
-            }
-        }
-        return o + "\"";
-    }
-    static std::string number(double v) {
-        if (!std::isfinite(v)) return "null";
-        char b[40];
-        std::snprintf(b, sizeof b, "%.10g", v);
-        return b;
-    }
+    // Escaping and numbers are the library's (io/json.hpp: locale-free, %.10g-like).
+    static std::string quote(const std::string& s) { return latent::detail::json_quote(s); }
+    static std::string number(double v) { return latent::detail::json_number(v, 10); }
 
 private:
     Json& put(const std::string& k, std::string raw) {

@@ -342,7 +342,8 @@ private:
         const std::size_t es = dtype_size(t.dtype);
         std::uint64_t bytes = es;
         for (const auto& d : shape->items()) {
-            if (!d.is_uint()) fail(where + ": expected the shape to hold non-negative integers, found another JSON value");
+            if (!d.is_uint() || d.as_uint() > (std::uint64_t(1) << 53))
+                fail(where + ": expected the shape to hold integers in [0, 2^53], found another JSON value");
             // bytes * d stays within the data section (checked before multiplying)
             if (d.as_uint() != 0 && bytes > data_size / d.as_uint())
                 fail(where + ": shape needs more bytes than the file holds (" + std::to_string(data_size) + " bytes of data)");
