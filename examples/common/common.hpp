@@ -421,6 +421,19 @@ inline void write_json(const std::string& path, const Json& j) {
     latent::detail::write_file_atomic(path, j.str() + "\n");
 }
 
+// --npy PATH: the codes or scores an example computes, as a NumPy array
+// (one row per sample; latent/io/npy.hpp). Registered by the examples that have some.
+inline void add_npy_flag(CLI::App& app, std::string& path, const std::string& what) {
+    app.add_option("--npy", path, "Write " + what + " as a .npy array (one row per sample) to this file");
+}
+// Atomic; no-op if path is empty. m is D x N (N samples) or a vector of N scores.
+template <class D>
+void write_npy(const std::string& path, const Eigen::MatrixBase<D>& m) {
+    if (path.empty()) return;
+    ensure_parent_dir(path);
+    latent::save_npy(path, m);
+}
+
 // Creates f.out if missing; returns f.out + "/" + file.
 inline std::string out_path(const CommonFlags& f, const std::string& file) {
     const std::string dir = f.out.empty() ? std::string(".") : f.out;

@@ -408,6 +408,7 @@ void torch_tensors(Layer<S>& layer, const std::string& prefix, std::vector<Torch
     layer.collect_params("", slots);
     const std::string type = layer.type();
     const bool recurrent = dynamic_cast<Recurrent<S>*>(&layer) != nullptr;
+    const bool norm = dynamic_cast<BatchNorm<S>*>(&layer) != nullptr;
     auto* conv = dynamic_cast<ConvLayerBase<S>*>(&layer);
     for (const auto& s : slots) {
         TorchTensor<S> t;
@@ -419,7 +420,7 @@ void torch_tensors(Layer<S>& layer, const std::string& prefix, std::vector<Torch
                 t.shape = {c, f, conv->kernel().h, conv->kernel().w};
             else
                 t.shape = {f, c, conv->kernel().h, conv->kernel().w};
-        } else if (s.slot->cols == 1) {
+        } else if (s.slot->cols == 1 && (norm || s.name.compare(0, 6, "weight") != 0)) {  // biases, norms: 1-D
             t.shape = {s.slot->rows};
         } else {
             t.shape = {s.slot->rows, s.slot->cols};
@@ -427,7 +428,7 @@ void torch_tensors(Layer<S>& layer, const std::string& prefix, std::vector<Torch
         }
         out.push_back(std::move(t));
     }
-    if (dynamic_cast<BatchNorm<S>*>(&layer)) {
+    if (norm) {
         TorchTensor<S> t;
         t.name = join_name(prefix, "num_batches_tracked");
         out.push_back(std::move(t));

@@ -151,7 +151,7 @@ private:
 
 // Binary cross-entropy on probabilities p in [0, 1], as PyTorch's BCELoss:
 //   l = -(t max(log p, -100) + (1-t) max(log(1-p), -100))
-//   dl/dp = (p - t) / max(p (1-p), 1e-12)
+//   dl/dp = (p - t) / max(p (1-p), 1e-12f)
 // so a perfect prediction at the edge (p = t = 0 or 1) has gradient 0 and a
 // saturated wrong one a large finite gradient (1e12), in float too. Prefer
 // BCEWithLogitsLoss after a linear layer.
@@ -168,7 +168,7 @@ protected:
         const auto p = pm.array().max(S(0)).min(S(1));  // [0, 1], as torch requires
         const auto t = tm.array();
         out = -(t * p.log().max(S(-100)) + (S(1) - t) * (-p).log1p().max(S(-100)));
-        if (grad) grad->array() = (p - t) / (p * (S(1) - p)).max(S(1e-12));
+        if (grad) grad->array() = (p - t) / (p * (S(1) - p)).max(static_cast<S>(1e-12f));  // torch: a float epsilon
     }
 };
 
