@@ -70,21 +70,10 @@ struct NpyArray {
     // Element k in memory order, converted to S.
     template <class S>
     S element(Index k) const {
-        const char* p = data.data() + static_cast<std::size_t>(k) * npy_itemsize(dtype);
-        std::uint64_t v = 0;
-        for (std::size_t i = 0; i < npy_itemsize(dtype); ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+        const std::uint64_t v = detail::load_le(data.data() + static_cast<std::size_t>(k) * npy_itemsize(dtype), npy_itemsize(dtype));
         switch (dtype) {
-            case NpyDtype::f4: {
-                const auto bits = static_cast<std::uint32_t>(v);
-                float f;
-                std::memcpy(&f, &bits, 4);
-                return static_cast<S>(f);
-            }
-            case NpyDtype::f8: {
-                double f;
-                std::memcpy(&f, &v, 8);
-                return static_cast<S>(f);
-            }
+            case NpyDtype::f4: return static_cast<S>(detail::float_from_bits(static_cast<std::uint32_t>(v)));
+            case NpyDtype::f8: return static_cast<S>(detail::double_from_bits(v));
             case NpyDtype::u1: return static_cast<S>(v);
             case NpyDtype::i4: return static_cast<S>(static_cast<std::int32_t>(v));
             case NpyDtype::i8: return static_cast<S>(static_cast<std::int64_t>(v));
@@ -240,8 +229,7 @@ inline NpyArray parse_npy(std::string bytes, const std::string& what) {
         throw FormatError(what + ": expected .npy format version 1.0, 2.0 or 3.0, found " + std::to_string(major) + "." + std::to_string(minor));
     const std::size_t len_bytes = major == 1 ? 2 : 4;
     if (bytes.size() < 8 + len_bytes) throw FormatError(what + ": truncated .npy header");
-    std::size_t hlen = 0;
-    for (std::size_t i = 0; i < len_bytes; ++i) hlen |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
+    const auto hlen = static_cast<std::size_t>(detail::load_le(bytes.data() + 8, len_bytes));
     const std::size_t start = 8 + len_bytes;
     if (hlen > detail::npy_max_header)
         throw FormatError(what + ": expected a .npy header of at most " + std::to_string(detail::npy_max_header) + " bytes, found " +

@@ -155,22 +155,11 @@ inline float half_to_float(std::uint16_t h) {
         }
         bits = sign | (exp << 23) | ((mant & 0x3FFu) << 13);
     }
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
+    return float_from_bits(bits);
 }
 
 inline float bfloat16_to_float(std::uint16_t b) {
-    const std::uint32_t bits = static_cast<std::uint32_t>(b) << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-}
-
-inline std::uint64_t load_le(const char* p, std::size_t n) {
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-    return v;
+    return float_from_bits(static_cast<std::uint32_t>(b) << 16);
 }
 
 // Element i of a tensor's bytes as a double (any dtype).
@@ -179,17 +168,8 @@ inline double element_as_double(const char* p, Dtype d) {
     switch (d) {
         case Dtype::f16: return half_to_float(static_cast<std::uint16_t>(v));
         case Dtype::bf16: return bfloat16_to_float(static_cast<std::uint16_t>(v));
-        case Dtype::f32: {
-            const auto bits = static_cast<std::uint32_t>(v);
-            float f;
-            std::memcpy(&f, &bits, 4);
-            return f;
-        }
-        case Dtype::f64: {
-            double f;
-            std::memcpy(&f, &v, 8);
-            return f;
-        }
+        case Dtype::f32: return float_from_bits(static_cast<std::uint32_t>(v));
+        case Dtype::f64: return double_from_bits(v);
         case Dtype::i8: return static_cast<std::int8_t>(v);
         case Dtype::i16: return static_cast<std::int16_t>(v);
         case Dtype::i32: return static_cast<std::int32_t>(v);
