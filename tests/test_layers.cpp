@@ -204,7 +204,9 @@ TEST_CASE("GELU tanh and Softplus with a threshold equal PyTorch's", "[layers]")
         CHECK(spy(0, j) == Approx(sy[j]).epsilon(1e-14));
         CHECK(spd(0, j) == Approx(sd[j]).epsilon(1e-13));
     }
-    CHECK(Activation<double>(Act::softplus).forward(s, Mode::infer)(0, 3) != 20.5);  // no threshold: exact
+    Activation<double> exact(Act::softplus);
+    exact.build(Shape{1});
+    CHECK(exact.forward(s, Mode::infer)(0, 3) != 20.5);  // no threshold: exact
     // the threshold is saved with the model
     auto back = Activation<double>::from_config(sp.config());
     CHECK(dynamic_cast<Activation<double>&>(*back).threshold() == 20.0);
