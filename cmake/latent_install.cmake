@@ -3,7 +3,8 @@
 #   share/cmake/latent/{latentConfig,latentConfigVersion,latentTargets}.cmake
 #   share/pkgconfig/latent.pc
 #   share/doc/latent/LICENSE
-# Only latent::latent is exported: cxx_std_17, the include dir and
+# Only latent::latent is exported (latent::blas is defined on the consumer's
+# side by latent_blas.cmake: find_package(latent COMPONENTS blas)): cxx_std_17, the include dir and
 # Eigen3::Eigen. Warning flags and -march=native live on latent_internal /
 # latent_fast, which are never installed.
 include(GNUInstallDirs)
@@ -40,6 +41,7 @@ write_basic_package_version_file(
   ARCH_INDEPENDENT)
 install(FILES "${PROJECT_BINARY_DIR}/latentConfig.cmake"
               "${PROJECT_BINARY_DIR}/latentConfigVersion.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/latent_blas.cmake"
         DESTINATION "${LATENT_INSTALL_CMAKEDIR}")
 
 # pkg-config: the prefix is found from the .pc file's own place

@@ -52,18 +52,26 @@ public:
     // One loss value per sample (column), summed over features for
     // sum_features and averaged over (observed) features for mean.
     Vector<S> per_sample(const Mat& pred, const Mat& target, const Mat* mask = nullptr) const {
+        Vector<S> out(pred.cols());
+        per_sample_into(pred, target, elem_, out, mask);
+        return out;
+    }
+    // The same into out (length N) with the caller's scratch (pred-sized):
+    // touches no member, so one loss may serve many threads (serve/predictor.hpp).
+    void per_sample_into(const Mat& pred, const Mat& target, Arr& scratch, Eigen::Ref<Vector<S>> out, const Mat* mask = nullptr) const {
         check(pred, target, mask);
-        elem_.resize(pred.rows(), pred.cols());
-        elementwise(pred, target, elem_, nullptr);
-        if (mask) elem_ = (mask->array() == S(0)).select(S(0), elem_ * mask->array());
-        Vector<S> out = elem_.colwise().sum().transpose();
+        if (out.size() != pred.cols())
+            throw ShapeError(name() + " loss: expected an output of " + std::to_string(pred.cols()) + " values, found " + std::to_string(out.size()));
+        scratch.resize(pred.rows(), pred.cols());
+        elementwise(pred, target, scratch, nullptr);
+        if (mask) scratch = (mask->array() == S(0)).select(S(0), scratch * mask->array());
+        out = scratch.colwise().sum().transpose();
         if (reduction_ == Reduction::mean) {
             for (Index j = 0; j < out.size(); ++j) {
                 const S n = mask ? mask->col(j).sum() : static_cast<S>(pred.rows());
                 out(j) = n > S(0) ? out(j) / n : S(0);
             }
         }
-        return out;
     }
 
 protected:

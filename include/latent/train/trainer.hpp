@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 
+#include "latent/core/chunks.hpp"
 #include "latent/optim/optimizer.hpp"
 #include "latent/optim/schedule.hpp"
 #include "latent/train/callbacks.hpp"
@@ -57,13 +58,12 @@ template <class S>
 double evaluate_batches(Trainable<S>& model, const Matrix<S>& x, const Matrix<S>& y, const Matrix<S>* mask, Index batch,
                         Index begin, Index end, Matrix<S>& xb, Matrix<S>& yb, Matrix<S>& mb) {
     double total = 0;
-    for (Index s = begin; s < end; s += batch) {
-        const Index n = std::min(batch, end - s);
+    for_chunks(begin, end, batch, "fit (validation)", [&](Index s, Index n) {
         xb = x.middleCols(s, n);
         yb = y.middleCols(s, n);
         if (mask) mb = mask->middleCols(s, n);
         total += static_cast<double>(model.eval_batch(xb, yb, mask ? &mb : nullptr)) * static_cast<double>(n);
-    }
+    });
     return total / static_cast<double>(end - begin);
 }
 
