@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <random>
 #include <string>
 
 #include "catch.hpp"
@@ -34,25 +36,30 @@ inline MatD random_away_from(latent::Index rows, latent::Index cols, latent::Rng
     return m;
 }
 
-// A fresh directory under the system temp dir, removed at scope exit.
+// A scratch directory, removed at the end of the test.
 struct TempDir {
     std::filesystem::path path;
-    explicit TempDir(const std::string& prefix = "latent_test_") {
-        latent::Rng rng(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this)) ^
-                        static_cast<std::uint64_t>(std::hash<std::string>{}(std::filesystem::current_path().string())));
-        for (;;) {
-            path = std::filesystem::temp_directory_path() / (prefix + std::to_string(rng.next() % 1000000000ULL));
-            if (std::filesystem::create_directory(path)) break;
-        }
+    explicit TempDir(const std::string& tag = "latent_test") {
+        path = std::filesystem::temp_directory_path() / (tag + "_" + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}()));
+        std::filesystem::create_directories(path);
     }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
     ~TempDir() {
         std::error_code ec;
         std::filesystem::remove_all(path, ec);
     }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
     std::string file(const std::string& name) const { return (path / name).string(); }
 };
+
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+inline std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 // The bytes of a version-1 .npy file (header padded to 64 bytes) holding `data`.
 inline std::string npy_file(const std::string& descr, const std::string& shape, const std::string& data, bool fortran = false) {

@@ -504,4 +504,19 @@ TEST_CASE("the automatic conv algorithm is the measured winner per layer shape, 
     forward_once(fixed);
     CHECK(fixed.algorithm() == A::im2col);
     latent::detail::set_conv_cost_hook(nullptr);
+
+// PyTorch's default init reads ConvTranspose2d's fan-in off its (C_in, C_out,
+// kh, kw) weight: C_out * kh * kw. The `pytorch` initializer draws from the
+// same U(+-1/sqrt(fan_in)) for weights and biases.
+TEST_CASE("ConvTranspose2D's pytorch init uses torch's fan-in C_out*kh*kw", "[conv]") {
+    ConvOptions o = ConvOptions::valid();
+    o.init = latent::WeightInit::pytorch;
+    ConvTranspose2D<double> t(3, Size2(3), o);  // C_in 2, C_out 3: fan-in 27 (not C_in*kh*kw = 18)
+    latent::ParamBuffer<double> p;
+    latent::Rng rng(7);
+    latent::testing::build_standalone(t, Shape{2, 4, 4}, p, rng);
+    const double bound = 1.0 / std::sqrt(27.0);
+    CHECK(p.values().cwiseAbs().maxCoeff() <= bound);
+    CHECK(p.values().cwiseAbs().maxCoeff() > 0.9 * bound);
+    CHECK(t.bias().cwiseAbs().maxCoeff() <= bound);
 }

@@ -74,8 +74,11 @@
 #include "latent/data/synthetic.hpp"
 
 #include "latent/io/binary.hpp"
+#include "latent/io/json.hpp"
 #include "latent/io/layer_factory.hpp"
 #include "latent/io/model_file.hpp"
+#include "latent/io/npy.hpp"
+#include "latent/io/safetensors.hpp"
 #include "latent/io/sequence_file.hpp"
 
 #include "latent/metrics/image_metrics.hpp"
