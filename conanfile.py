@@ -16,6 +16,12 @@ class LatentConan(ConanFile):
     topics = ("autoencoder", "neural-network", "machine-learning", "eigen", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
+    # with_blas: a BLAS (OpenBLAS) as a candidate engine for latent's matrix
+    # products (include/latent/core/blas.hpp); latent measures it against its
+    # own kernel and Eigen per product shape. Eigen stays the only required
+    # dependency.
+    options = {"with_blas": [True, False]}
+    default_options = {"with_blas": False}
     no_copy_source = True
     # The recipe lives in latent's own repository, so the sources travel with
     # it (conan-center recipes download a release archive in source() instead).
@@ -38,8 +44,12 @@ class LatentConan(ConanFile):
     def requirements(self):
         # latent's public headers include Eigen's.
         self.requires("eigen/3.4.0", transitive_headers=True)
+        if self.options.with_blas:
+            self.requires("openblas/0.3.25")
 
     def package_id(self):
+        # header-only: one package whatever the options (the BLAS is a
+        # dependency and a define for consumers, not a build difference)
         self.info.clear()
 
     def validate(self):
@@ -58,3 +68,5 @@ class LatentConan(ConanFile):
         self.cpp_info.set_property("pkg_config_name", "latent")
         self.cpp_info.bindirs = []
         self.cpp_info.libdirs = []
+        if self.options.with_blas:
+            self.cpp_info.defines = ["LATENT_HAS_CBLAS=1", "LATENT_CBLAS_OPENBLAS=1"]

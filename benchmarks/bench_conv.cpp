@@ -5,9 +5,7 @@
 // and input gradients; pooling, activations and the optimizer are not counted).
 //
 // The PyTorch reference of the same step is benchmarks/torch_denoiser.py.
-#include <benchmark/benchmark.h>
-
-#include <latent/latent.hpp>
+#include "bench_common.hpp"
 
 #include <memory>
 
@@ -158,4 +156,4 @@ BENCHMARK(BM_ImageLayerForwardBackward)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) { return bench::main(argc, argv); }

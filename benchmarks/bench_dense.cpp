@@ -110,7 +110,8 @@ void BM_EigenGemm(benchmark::State& state) {
 BENCHMARK(BM_EigenGemm)->ArgNames({"threads", "n"})->Args({1, 1024})->Args({2, 1024})->UseRealTime();
 
 // The same product through latent::detail::matmul (core/gemm.hpp), which
-// the Dense layers use: our packed kernel when the CPU has AVX2/AVX-512.
+// the Dense layers use: the engine measured fastest for this shape class
+// (named in the label; bench_gemm times each engine on the model shapes).
 void BM_LatentGemm(benchmark::State& state) {
     bench::set_threads(state);
     const Index n = state.range(1);
@@ -127,10 +128,10 @@ void BM_LatentGemm(benchmark::State& state) {
         benchmark::Counter(2.0 * static_cast<double>(n * n * n) * static_cast<double>(state.iterations()) * 1e-9,
                            benchmark::Counter::kIsRate);
     state.counters["threads"] = static_cast<double>(latent::num_threads());
-    state.SetLabel(latent::detail::gemm_kernel_active() ? "latent kernel" : "Eigen fallback");
+    state.SetLabel(latent::gemm_engine_name(latent::gemm_engine_for({n, n, n, false, false, false})));
 }
 BENCHMARK(BM_LatentGemm)->ArgNames({"threads", "n"})->Args({1, 1024})->Args({2, 1024})->UseRealTime();
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) { return bench::main(argc, argv); }

@@ -7,9 +7,7 @@
 // weight gradients and input gradients; element-wise work not counted).
 //
 // The PyTorch reference of the same step is benchmarks/torch_lstm.py.
-#include <benchmark/benchmark.h>
-
-#include <latent/latent.hpp>
+#include "bench_common.hpp"
 #include <latent/models/sequence.hpp>
 
 namespace {
@@ -88,4 +86,4 @@ BENCHMARK(BM_LSTMForwardBackward)->ArgsProduct({{1, 2}, {4, 64}})->ArgNames({"th
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) { return bench::main(argc, argv); }

@@ -74,4 +74,4 @@ BENCHMARK(BM_VaeIwae50)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) { return bench::main(argc, argv); }

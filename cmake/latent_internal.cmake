@@ -45,22 +45,9 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_L
   target_compile_options(latent_fast INTERFACE "$<$<NOT:$<CONFIG:Debug>>:-Wno-maybe-uninitialized;-Wno-uninitialized>")
 endif()
 
-# Optional: Eigen's float/double matrix products through a BLAS
-# (EIGEN_USE_BLAS), for our examples and benchmarks only. latent itself stays
-# Eigen-only; a user who wants this defines EIGEN_USE_BLAS and links a BLAS
-# in their own target. OpenBLAS is preferred; with it, set_num_threads also
-# sets OpenBLAS's thread count (LATENT_HAS_OPENBLAS).
-option(LATENT_WITH_BLAS "Examples/benchmarks: matrix products through a BLAS (EIGEN_USE_BLAS), OpenBLAS preferred" OFF)
-if(LATENT_WITH_BLAS)
-  set(BLA_VENDOR OpenBLAS)
-  find_package(BLAS)
-  if(BLAS_FOUND)
-    target_compile_definitions(latent_fast INTERFACE LATENT_HAS_OPENBLAS=1)
-  else()
-    unset(BLA_VENDOR)
-    find_package(BLAS REQUIRED)
-  endif()
-  target_link_libraries(latent_fast INTERFACE BLAS::BLAS)
-  target_compile_definitions(latent_fast INTERFACE EIGEN_USE_BLAS LATENT_HAS_BLAS=1)
-  message(STATUS "latent: examples/benchmarks use a BLAS for matrix products: ${BLAS_LIBRARIES}")
+# Optional: a BLAS as a candidate GEMM engine (latent::blas, defined in
+# the top-level CMakeLists when LATENT_WITH_BLAS is ON) for our tests,
+# examples and benchmarks.
+if(TARGET latent::blas)
+  target_link_libraries(latent_internal INTERFACE latent::blas)
 endif()

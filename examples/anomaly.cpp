@@ -79,6 +79,8 @@ int main(int argc, char** argv) {
     app.add_option("--pca", pca_components, "Baseline: PCA components")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--fpr", fpr, "Target false-positive rate for the threshold (on held-out normal images)")->capture_default_str();
     app.add_option("--classes", classes_arg, "Comma-separated normal classes to run (default: all)");
+    std::string npy;
+    ex::add_npy_flag(app, npy, "the autoencoders' test scores (N x classes run, one column per normal class)");
     CLI11_PARSE(app, argc, argv);
     ex::apply_threads(flags);
 
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
                   << " epochs per class; baselines: " << knn_k << "-NN distance, PCA-" << pca_components << " error\n\n";
         const std::vector<int> classes = parse_classes(classes_arg, data.classes);
 
+        Mat all_scores(static_cast<Index>(classes.size()), data.test_x.cols());  // --npy: class x image
         ex::Table table({"normal class", "AE ROC AUC", "AE PR AUC", "recall@thr", "FPR@thr", "kNN ROC AUC", "PCA ROC AUC", "train s"});
         std::vector<ex::Json> per_class;
         double sum_ae = 0, sum_knn = 0, sum_pca = 0, sum_pr = 0;
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
             const double train_seconds = t.seconds();
             det.calibrate_fpr(val, fpr);
             const latent::AnomalyReport r = det.evaluate(data.test_x, labels);
+            if (!npy.empty()) all_scores.row(static_cast<Index>(per_class.size())) = det.score(data.test_x).transpose();
 
             // kNN: distance to the k-th nearest normal training image
             latent::VectorIndex<float> index;
@@ -160,6 +164,7 @@ int main(int argc, char** argv) {
                   << "class, so chance level is 0.9; scores: AE = reconstruction MSE, kNN = distance to the " << knn_k
                   << "-th nearest normal training image, PCA = squared reconstruction error; total " << ex::num(total.seconds(), 1) << " s\n";
 
+        ex::write_npy(npy, all_scores);
         ex::write_json(flags.json, ex::Json()
                                        .set("source", data.source)
                                        .set("model", model)

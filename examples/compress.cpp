@@ -85,6 +85,8 @@ int main(int argc, char** argv) {
     app.add_option("--code", code, "Code size = bytes per image")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--lr", lr, "Adam learning rate")->capture_default_str();
     app.add_option("--jpeg-quality", qualities, "JPEG qualities to compare")->capture_default_str();
+    std::string npy;
+    ex::add_npy_flag(app, npy, "the test images' codes before quantization (N x code)");
     CLI11_PARSE(app, argc, argv);
     ex::apply_threads(flags);
 
@@ -103,6 +105,7 @@ int main(int argc, char** argv) {
         latent::CodeQuantizer<float> quant;
         quant.fit(ae.encode(data.train_x));
         const Mat z = ae.encode(test);
+        ex::write_npy(npy, z);
         const latent::QuantizedCodes q = quant.quantize(z);
         const std::string code_file = ex::out_path(flags, "compress_codes.ltq");
         latent::save_codes(code_file, quant, q);

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
     app.add_option("--clf-epochs", clf_epochs, "Classifier epochs (same for every feature set)")->capture_default_str();
     app.add_option("--clf-lr", clf_lr, "Classifier Adam learning rate")->capture_default_str();
     app.add_option("--l2", l2, "Classifier L2 penalty on the weights")->capture_default_str();
+    std::string npy;
+    ex::add_npy_flag(app, npy, "the autoencoder's codes of the test images (N x code)");
     CLI11_PARSE(app, argc, argv);
     ex::apply_threads(flags);
 
@@ -87,6 +89,7 @@ int main(int argc, char** argv) {
                   << " epochs, batch " << flags.batch << "; autoencoder 784-512-128-" << code << " (mirrored), " << flags.epochs
                   << " epochs, final loss " << ex::num(hist.epochs.empty() ? 0.0 : hist.epochs.back().loss, 5) << "; total "
                   << ex::num(total.seconds(), 1) << " s\n";
+        ex::write_npy(npy, ae_test);
         ex::write_json(flags.json, ex::Json()
                                        .set("source", data.source)
                                        .set("code", static_cast<long>(code))

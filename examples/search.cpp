@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
     app.add_option("--k", k, "Neighbours per query")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--lr", lr, "Adam learning rate")->capture_default_str();
     app.add_option("--show", show, "Queries drawn in the PNG")->capture_default_str()->check(CLI::Range(1, 50));
+    std::string npy;
+    ex::add_npy_flag(app, npy, "the test images' codes (N x code)");
     CLI11_PARSE(app, argc, argv);
     ex::apply_threads(flags);
 
@@ -105,6 +107,7 @@ int main(int argc, char** argv) {
         ex::write_image_grid(png, grid, data.shape, 2);
         std::cout << "wrote " << png << " (per query: a row of latent neighbours, then a row of raw-pixel neighbours)\n";
 
+        ex::write_npy(npy, ae.encode(data.test_x));
         ex::write_json(flags.json, ex::Json()
                                        .set("source", data.source)
                                        .set("code", static_cast<long>(code))

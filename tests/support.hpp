@@ -2,6 +2,11 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
 #include <string>
 
 #include "catch.hpp"
@@ -29,6 +34,44 @@ inline MatD random_away_from(latent::Index rows, latent::Index cols, latent::Rng
             m(i, j) = v;
         }
     return m;
+}
+
+// A scratch directory, removed at the end of the test.
+struct TempDir {
+    std::filesystem::path path;
+    explicit TempDir(const std::string& tag = "latent_test") {
+        path = std::filesystem::temp_directory_path() / (tag + "_" + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}()));
+        std::filesystem::create_directories(path);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+inline std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The bytes of a version-1 .npy file (header padded to 64 bytes) holding `data`.
+inline std::string npy_file(const std::string& descr, const std::string& shape, const std::string& data, bool fortran = false) {
+    std::string header = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
+    while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+    header += '\n';
+    std::string s = "\x93NUMPY";
+    s += '\x01';
+    s += '\x00';
+    s += static_cast<char>(header.size() & 0xff);
+    s += static_cast<char>(header.size() >> 8);
+    return s + header + data;
 }
 
 // Contains: true when `text` includes `part` (for error messages).

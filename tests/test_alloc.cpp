@@ -8,19 +8,7 @@
 // Scope: allocations by Eigen objects (every Matrix and Vector in latent).
 // Sizes stay small enough that Eigen's matrix products keep their blocking
 // workspace on the stack (EIGEN_STACK_ALLOCATION_LIMIT) and run on one thread.
-#define EIGEN_RUNTIME_NO_MALLOC
-#include <stdexcept>
-#include <string>
-
-struct EigenAssertion : std::logic_error {
-    using std::logic_error::logic_error;
-};
-#define eigen_assert(x) \
-    do {                \
-        if (!(x)) throw EigenAssertion(#x); \
-    } while (false)
-
-#include <Eigen/Core>
+#include "no_malloc.hpp"  // first: it configures Eigen
 
 #include "support.hpp"
 
@@ -29,11 +17,6 @@ struct EigenAssertion : std::logic_error {
 using namespace latent;
 
 namespace {
-
-struct NoMalloc {
-    NoMalloc() { Eigen::internal::set_is_malloc_allowed(false); }
-    ~NoMalloc() { Eigen::internal::set_is_malloc_allowed(true); }
-};
 
 template <class S>
 std::unique_ptr<Optimizer<S>> make_optimizer(int which) {
@@ -57,20 +40,12 @@ struct Same {  // keeps S deduced from the other arguments (nullptr masks)
 template <class S>
 std::string steps_allocate(Autoencoder<S>& ae, Optimizer<S>& opt, const Matrix<S>& x, const Matrix<S>& y,
                            const typename Same<Matrix<S>>::type* mask, int steps, double clip = 0) {
-    for (int s = 0; s < steps; ++s) {
-        try {
-            std::unique_ptr<NoMalloc> guard;
-            if (s > 0) guard = std::make_unique<NoMalloc>();
-            ae.params().zero_grad();
-            ae.train_batch(x, y, mask);
-            if (clip > 0) clip_grad_norm(ae.params(), clip);
-            opt.step(ae.params());
-        } catch (const EigenAssertion& e) {
-            Eigen::internal::set_is_malloc_allowed(true);
-            return "step " + std::to_string(s + 1) + ": " + e.what();
-        }
-    }
-    return {};
+    return latent_test::later_calls_allocate(steps, "step", [&](int) {
+        ae.params().zero_grad();
+        ae.train_batch(x, y, mask);
+        if (clip > 0) clip_grad_norm(ae.params(), clip);
+        opt.step(ae.params());
+    });
 }
 
 template <class S>
@@ -169,7 +144,7 @@ TEMPLATE_TEST_CASE("no allocation after the first step: other autoencoder kinds"
 TEST_CASE("the allocation check itself works", "[train][alloc]") {
     bool caught = false;
     try {
-        NoMalloc guard;
+        latent_test::NoMalloc guard;
         Matrix<double> m(10, 10);  // allocates
         m.setZero();
     } catch (const EigenAssertion&) {

@@ -469,3 +469,54 @@ TEST_CASE("conv layers round-trip through their configs and a model file", "[con
     std::remove(path.c_str());
     CHECK((loaded.reconstruct(x) - before).cwiseAbs().maxCoeff() == 0.0f);
 }
+
+TEST_CASE("the automatic conv algorithm is the measured winner per layer shape, measured once", "[conv][engine]") {
+    using A = latent::detail::ConvAlgorithm;
+    int calls = 0;
+    // a deterministic cost model instead of a clock: direct wins with 3 filters, the flipped adjoint with 4
+    latent::detail::set_conv_cost_hook([&](A a, const latent::detail::ConvGeometry&, Index features) {
+        ++calls;
+        const A winner = features == 3 ? A::direct : A::im2col_flipped;
+        return a == winner ? 1.0 : 2.0;
+    });
+    auto forward_once = [](Conv2D<float>& conv) {
+        latent::ParamBuffer<float> params;
+        latent::Rng rng(3);
+        latent::testing::build_standalone(conv, Shape{8, 9, 9}, params, rng);
+        latent::Matrix<float> x(8 * 9 * 9, 4);
+        rng.fill_uniform(x);
+        conv.forward(x, latent::Mode::infer);
+    };
+    Conv2D<float> three(3, 3, ConvOptions::same()), four(4, 3, ConvOptions::same()), again(3, 3, ConvOptions::same());
+    CHECK(three.algorithm() == A::automatic);
+    forward_once(three);
+    CHECK(three.algorithm() == A::direct);
+    forward_once(four);
+    CHECK(four.algorithm() == A::im2col_flipped);
+    const int measured = calls;
+    CHECK(measured == 6);  // 3 candidates per shape at stride 1
+    forward_once(again);    // same shape: the cached choice, no new measurement
+    CHECK(again.algorithm() == A::direct);
+    CHECK(calls == measured);
+    // a set algorithm is never replaced
+    Conv2D<float> fixed(3, 3, ConvOptions::same());
+    fixed.set_algorithm(A::im2col);
+    forward_once(fixed);
+    CHECK(fixed.algorithm() == A::im2col);
+    latent::detail::set_conv_cost_hook(nullptr);
+
+// PyTorch's default init reads ConvTranspose2d's fan-in off its (C_in, C_out,
+// kh, kw) weight: C_out * kh * kw. The `pytorch` initializer draws from the
+// same U(+-1/sqrt(fan_in)) for weights and biases.
+TEST_CASE("ConvTranspose2D's pytorch init uses torch's fan-in C_out*kh*kw", "[conv]") {
+    ConvOptions o = ConvOptions::valid();
+    o.init = latent::WeightInit::pytorch;
+    ConvTranspose2D<double> t(3, Size2(3), o);  // C_in 2, C_out 3: fan-in 27 (not C_in*kh*kw = 18)
+    latent::ParamBuffer<double> p;
+    latent::Rng rng(7);
+    latent::testing::build_standalone(t, Shape{2, 4, 4}, p, rng);
+    const double bound = 1.0 / std::sqrt(27.0);
+    CHECK(p.values().cwiseAbs().maxCoeff() <= bound);
+    CHECK(p.values().cwiseAbs().maxCoeff() > 0.9 * bound);
+    CHECK(t.bias().cwiseAbs().maxCoeff() <= bound);
+}

@@ -1,6 +1,8 @@
 #include "support.hpp"
 
 #include <array>
+#include <map>
+#include <string>
 
 #include <latent/core/gemm.hpp>
 #include <latent/core/rng.hpp>
@@ -128,4 +130,157 @@ TEST_CASE("a float Dense layer agrees with the same layer in double", "[core][ge
     const MatD& dxd = dd.backward(dyd);
     CHECK((dxf.cast<double>() - dxd).cwiseAbs().maxCoeff() < 1e-4);
     CHECK((pf.grads().cast<double>() - pd.grads()).cwiseAbs().maxCoeff() < 1e-3);
+}
+
+namespace {
+
+std::vector<latent::GemmEngine> available_engines() {
+    std::vector<latent::GemmEngine> e;
+    for (auto x : {latent::GemmEngine::own, latent::GemmEngine::eigen, latent::GemmEngine::blas})
+        if (latent::gemm_engine_available(x, false)) e.push_back(x);
+    return e;
+}
+
+// Restores measured choice and timing when a test ends.
+struct EngineReset {
+    ~EngineReset() {
+        latent::set_gemm_engine(latent::GemmEngine::automatic);
+        latent::set_gemm_cost_hook(nullptr);
+        latent::set_num_threads(1);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("every engine, forced, matches a double reference and Eigen within rounding", "[core][gemm][engine]") {
+    EngineReset reset;
+    latent::set_num_threads(1);
+    INFO("BLAS linked in: " << (latent::has_blas() ? latent::blas_name() : std::string("none")));
+    for (latent::GemmEngine e : available_engines()) {
+        INFO("engine " << latent::gemm_engine_name(e));
+        latent::set_gemm_engine(e);
+        CHECK(latent::forced_gemm_engine() == e);
+        latent::Rng rng(21);
+        CHECK(worst_relative_error(rng, {1, 17, 33}, {1, 3, 8, 13}, {1, 385}) < 1e-5);
+        // the same product through Eigen directly: equal within float rounding
+        MatF a(130, 300), b(300, 70), c(130, 70);
+        rng.fill_uniform(a, -1, 1);
+        rng.fill_uniform(b, -1, 1);
+        latent::detail::matmul(c, a, false, b, false, false);
+        const MatF ref = a * b;
+        CHECK((c - ref).cwiseAbs().maxCoeff() < 1e-4f);
+        CHECK(latent::gemm_engine_for({130, 70, 300, false, false, false}) == e);
+    }
+}
+
+TEST_CASE("forcing an engine that is not there throws ConfigError", "[core][gemm][engine]") {
+    EngineReset reset;
+    CHECK_THROWS_AS(latent::gemm_engine_from_name("fast"), latent::ConfigError);
+    CHECK(latent::gemm_engine_from_name("auto") == latent::GemmEngine::automatic);
+    if (!latent::has_blas()) CHECK_THROWS_AS(latent::set_gemm_engine(latent::GemmEngine::blas), latent::ConfigError);
+    if (!latent::detail::gemm_kernel_active()) CHECK_THROWS_AS(latent::set_gemm_engine(latent::GemmEngine::own), latent::ConfigError);
+    // double products have no own kernel: a forced own engine leaves them to the measured choice
+    if (latent::detail::gemm_kernel_active()) {
+        latent::set_gemm_engine(latent::GemmEngine::own);
+        CHECK(latent::gemm_engine_for({64, 64, 64, false, false, true}) != latent::GemmEngine::own);
+    }
+}
+
+TEST_CASE("the cache keeps the measured winner of each shape class", "[core][gemm][engine]") {
+    EngineReset reset;
+    const auto engines = available_engines();
+    // A deterministic cost model instead of a clock: the winner is the
+    // engine listed `rank` places after eigen, per shape class.
+    std::map<latent::GemmEngine, int> calls;
+    auto cost = [&](latent::GemmEngine e, const latent::GemmShape& s, int threads) {
+        ++calls[e];
+        const bool eigen_wins = s.n == 1 || s.k == 100;
+        const double base = e == latent::GemmEngine::eigen ? (eigen_wins ? 1.0 : 3.0) : 2.0 + static_cast<int>(e) * 0.01;
+        return base / threads;
+    };
+    latent::set_gemm_cost_hook(cost);
+    const latent::GemmShape gemv{784, 1, 128, false, false, false}, wide{784, 256, 128, false, false, false};
+    CHECK(latent::gemm_engine_for(gemv) == latent::GemmEngine::eigen);
+    const latent::GemmEngine expect_wide = engines.front() == latent::GemmEngine::eigen && engines.size() == 1
+                                               ? latent::GemmEngine::eigen
+                                               : (engines.front() == latent::GemmEngine::eigen ? engines[1] : engines.front());
+    CHECK(latent::gemm_engine_for(wide) == expect_wide);
+    const auto measured = calls;
+    // the same class (784..1023 x 256..511 x 128..255) is not measured again
+    CHECK(latent::gemm_engine_for({1000, 300, 200, false, false, false}) == expect_wide);
+    CHECK(calls == measured);
+    // n is exact up to 8: n = 2 is its own class, measured once
+    latent::gemm_engine_for({784, 2, 128, false, false, false});
+    CHECK(calls != measured);
+    // transposes are their own class too
+    CHECK(latent::gemm_engine_for({784, 256, 100, true, false, false}) == latent::GemmEngine::eigen);
+    // the products themselves go to the winner, and the cache says so
+    const std::string text = latent::gemm_cache_text();
+    INFO(text);
+    CHECK(text.find("f nn 512 1 128 eigen") != std::string::npos);
+    CHECK(text.find(std::string("f nn 512 256 128 ") + latent::gemm_engine_name(expect_wide)) != std::string::npos);
+}
+
+TEST_CASE("the thread count of a class is measured: a second thread is used only when faster", "[core][gemm][engine][threads]") {
+    if (!latent::has_openmp()) {
+        WARN("built without OpenMP: nothing to measure");
+        return;
+    }
+    if (latent::detail::gemm_core_count() < 2) {
+        WARN("one core: products are never split");
+        return;
+    }
+    EngineReset reset;
+    // two threads pay for n >= 256, not below (as on a machine whose other core is busy)
+    latent::set_gemm_cost_hook([](latent::GemmEngine, const latent::GemmShape& s, int threads) {
+        return threads == 1 ? 1.0 : (s.n >= 256 ? 0.6 : 1.4);
+    });
+    latent::set_num_threads(2);
+    MatF a(600, 300), b(300, 400), c(600, 400), b2(300, 100), c2(600, 100);
+    a.setOnes(), b.setOnes(), b2.setOnes();
+    latent::detail::matmul(c, a, false, b, false, false);
+    latent::detail::matmul(c2, a, false, b2, false, false);
+    const std::string text = latent::gemm_cache_text();
+    INFO(text);
+    CHECK(text.find("nn 512 256 256") != std::string::npos);
+    CHECK(text.find("threads=2:2") != std::string::npos);
+    CHECK(text.find("threads=2:1") != std::string::npos);
+    CHECK((c.array() == 300.0f).all());
+}
+
+TEST_CASE("the cache saves, loads and pins; bad text throws FormatError", "[core][gemm][engine]") {
+    EngineReset reset;
+    latent::set_gemm_cost_hook([](latent::GemmEngine e, const latent::GemmShape&, int) { return e == latent::GemmEngine::eigen ? 1.0 : 2.0; });
+    latent::gemm_engine_for({100, 8, 40, false, true, false});
+    latent::gemm_engine_for({50, 50, 50, true, false, true});
+    const std::string text = latent::gemm_cache_text();
+    latent::clear_gemm_cache();
+    CHECK(latent::gemm_cache_text().empty());
+    latent::load_gemm_cache(text);
+    CHECK(latent::gemm_cache_text() == text);
+    const latent::GemmEngine other = available_engines().back();
+    latent::pin_gemm_engine({100, 8, 40, false, true, false}, other);
+    CHECK(latent::gemm_engine_for({127, 8, 63, false, true, false}) == other);
+    CHECK_THROWS_AS(latent::load_gemm_cache("f nn 1 2\n"), latent::FormatError);
+    CHECK_THROWS_AS(latent::load_gemm_cache("x nn 1 2 3 eigen\n"), latent::FormatError);
+    CHECK_THROWS_AS(latent::load_gemm_cache("f nn 1 2 3 magic\n"), latent::ConfigError);
+    CHECK_THROWS_AS(latent::load_gemm_cache("f nn 1 2 3 eigen threads=2\n"), latent::FormatError);
+}
+
+TEST_CASE("every engine gives bitwise the same product on 1 and 2 threads", "[core][gemm][engine][threads]") {
+    EngineReset reset;
+    latent::Rng rng(23);
+    MatF a(700, 300), b(300, 260);
+    rng.fill_uniform(a, -1, 1);
+    rng.fill_uniform(b, -1, 1);
+    for (latent::GemmEngine e : available_engines()) {
+        latent::set_gemm_engine(e);
+        MatF c1(700, 260), c2(700, 260);
+        latent::set_num_threads(1);
+        latent::detail::matmul(c1, a, false, b, false, false);
+        latent::set_num_threads(latent::has_openmp() ? 2 : 1);
+        latent::detail::matmul(c2, a, false, b, false, false);
+        INFO("engine " << latent::gemm_engine_name(e));
+        CHECK(c1 == c2);
+    }
 }

@@ -133,7 +133,7 @@ TEST_CASE("every activation: gradient check away from kinks", "[layers][gradchec
     };
     const Case cases[] = {{Act::identity, -1}, {Act::relu, -1},    {Act::leaky_relu, -1}, {Act::leaky_relu, 0.2},
                           {Act::elu, -1},      {Act::elu, 0.5},    {Act::sigmoid, -1},    {Act::tanh, -1},
-                          {Act::softplus, -1}, {Act::gelu, -1}};
+                          {Act::softplus, -1}, {Act::gelu, -1},      {Act::gelu_tanh, -1}};
     for (const auto& c : cases) {
         DYNAMIC_SECTION(act_name(c.kind) << " alpha " << c.alpha) {
             Rng rng(20 + static_cast<int>(c.kind));
@@ -175,6 +175,50 @@ TEST_CASE("activation values", "[layers]") {
     CHECK(g.forward(one, Mode::infer)(0, 0) == Approx(0.8413447460685429).epsilon(1e-15));
 }
 
+// PyTorch 1.13, float64: F.gelu(x, approximate='tanh') and F.softplus(x)
+// (threshold 20) and their gradients.
+TEST_CASE("GELU tanh and Softplus with a threshold equal PyTorch's", "[layers]") {
+    MatD x(1, 7);
+    x << -3, -2, -1, 0, 1, 2, 3;
+    const double y[] = {-0.0036373920817729943, -0.04540230591222494, -0.15880800939172324, 0.0,
+                        0.8411919906082768,     1.954597694087775,    2.996362607918227};
+    const double dy[] = {-0.011584166630969648, -0.0860992566236183, -0.08296408384578252, 0.5,
+                         1.0829640838457826,    1.0860992566236183,  1.0115841666309695};
+    Activation<double> g(Act::gelu_tanh);
+    g.build(Shape{1});
+    const MatD gy = g.forward(x, Mode::train);
+    const MatD gd = g.backward(MatD::Ones(1, 7));
+    for (int j = 0; j < 7; ++j) {
+        CHECK(gy(0, j) == Approx(y[j]).epsilon(1e-14).margin(1e-16));
+        CHECK(gd(0, j) == Approx(dy[j]).epsilon(1e-13));
+    }
+    MatD s(1, 5);
+    s << -30, 1, 19.5, 20.5, 40;
+    const double sy[] = {9.357622968839737e-14, 1.3132616875182228, 19.500000003398267, 20.5, 40.0};
+    const double sd[] = {9.3576229688393e-14, 0.7310585786300049, 0.9999999966017322, 1.0, 1.0};
+    Activation<double> sp(Act::softplus, -1, 20);
+    sp.build(Shape{1});
+    const MatD spy = sp.forward(s, Mode::train);
+    const MatD spd = sp.backward(MatD::Ones(1, 5));
+    for (int j = 0; j < 5; ++j) {
+        CHECK(spy(0, j) == Approx(sy[j]).epsilon(1e-14));
+        CHECK(spd(0, j) == Approx(sd[j]).epsilon(1e-13));
+    }
+    Activation<double> exact(Act::softplus);
+    exact.build(Shape{1});
+    CHECK(exact.forward(s, Mode::infer)(0, 3) != 20.5);  // no threshold: exact
+    // the threshold is saved with the model
+    auto back = Activation<double>::from_config(sp.config());
+    CHECK(dynamic_cast<Activation<double>&>(*back).threshold() == 20.0);
+    CHECK_THROWS_AS(Activation<double>(Act::softplus, -1, -1), ConfigError);
+    // gradient check across (not at) the threshold
+    Rng rng(31);
+    Activation<double> t(Act::softplus, -1, 1.0);
+    ParamBuffer<double> p;
+    build_standalone(t, Shape{6}, p, rng);
+    LATENT_CHECK_GRADIENT(check_layer(t, p, random_away_from(6, 5, rng, -3, 3, 0.05, 1.0), rng));
+}
+
 TEST_CASE("sigmoid and softplus stay finite for large inputs", "[layers]") {
     MatD x(1, 4);
     x << -800, -40, 40, 800;
@@ -192,7 +236,7 @@ TEST_CASE("sigmoid and softplus stay finite for large inputs", "[layers]") {
 }
 
 TEST_CASE("activation names round trip", "[layers]") {
-    for (Act a : {Act::identity, Act::relu, Act::leaky_relu, Act::elu, Act::sigmoid, Act::tanh, Act::softplus, Act::gelu})
+    for (Act a : {Act::identity, Act::relu, Act::leaky_relu, Act::elu, Act::sigmoid, Act::tanh, Act::softplus, Act::gelu, Act::gelu_tanh})
         CHECK(act_from_name(act_name(a)) == a);
     CHECK_THROWS_AS(act_from_name("swish"), ConfigError);
 }

@@ -309,3 +309,36 @@ TEST_CASE("losses in float agree with double", "[losses]") {
         CHECK(gf.cast<double>().isApprox(gd, 1e-5));
     }
 }
+
+// PyTorch 1.13 F.binary_cross_entropy(p, t, reduction='none') and the
+// gradient of its sum, float32 and float64: log clamped at -100, gradient
+// (p - t) / max(p (1 - p), 1e-12f), so 0 for a perfect prediction at the edges.
+TEST_CASE("BCE on probabilities equals PyTorch's at the edges", "[losses]") {
+    const double p[] = {0, 0, 1, 1, 0.5, 1e-30, 0.3};
+    const double t[] = {0, 1, 0, 1, 0.5, 1, 0.3};
+    const double loss64[] = {0, 100, 100, 0, 0.6931471805599453, 69.07755278982137, 0.6108643020548935};
+    const double grad64[] = {0, -1000000003995.8029, 1000000003995.8029, 0, 0, -1000000003995.8029, 0};
+    const float loss32[] = {0, 100, 100, 0, 0.6931471824645996f, 69.07755279541016f, 0.6108643412590027f};
+    const float grad32[] = {0, -999999995904.0f, 999999995904.0f, 0, 0, -999999995904.0f, 0};
+    MatD pd(7, 1), td(7, 1);
+    for (int i = 0; i < 7; ++i) pd(i) = p[i], td(i) = t[i];
+    MatD gd;
+    BCELoss<double> bd(Reduction::sum_features);
+    bd.evaluate(pd, td, &gd);
+    Matrix<float> pf = pd.cast<float>(), tf = td.cast<float>(), gf;
+    BCELoss<float> bf(Reduction::sum_features);
+    bf.evaluate(pf, tf, &gf);
+    for (int i = 0; i < 7; ++i) {
+        INFO("p " << p[i] << " t " << t[i]);
+        MatD pi(1, 1), ti(1, 1);
+        pi(0, 0) = p[i];
+        ti(0, 0) = t[i];
+        CHECK(bd.evaluate(pi, ti) == Approx(loss64[i]).epsilon(1e-15));
+        CHECK(gd(i) == Approx(grad64[i]).epsilon(1e-15));
+        Matrix<float> pfi(1, 1), tfi(1, 1);
+        pfi(0, 0) = static_cast<float>(p[i]);
+        tfi(0, 0) = static_cast<float>(t[i]);
+        CHECK(bf.evaluate(pfi, tfi) == Approx(loss32[i]).epsilon(1e-6));
+        CHECK(gf(i) == Approx(grad32[i]).epsilon(1e-6));
+    }
+}

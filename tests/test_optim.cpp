@@ -240,3 +240,29 @@ TEST_CASE("clip_grad_norm scales as PyTorch's clip_grad_norm_", "[optim]") {
     CHECK(p.buffer.grads() == before);
     CHECK_THROWS_AS(clip_grad_norm(p.buffer, 0.0), ConfigError);
 }
+
+TEST_CASE("set_decay_all decays biases and BatchNorm's scale too, as PyTorch", "[optim]") {
+    // SGD, lr 0.1, weight decay 0.5, zero gradients: a decayed parameter is scaled by 1 - 0.05.
+    auto make = [] {
+        auto seq = std::make_unique<Sequential<double>>();
+        seq->add<Dense<double>>(3).add<BatchNorm<double>>();
+        auto net = std::make_unique<Network<double>>(std::move(seq));
+        Rng rng(1);
+        net->build(Shape{2}, rng);
+        net->params().values().setConstant(2.0);
+        return net;
+    };
+    for (bool all : {false, true}) {
+        auto net = make();
+        SGD<double> sgd(0.1, 0.0, false, 0.5);
+        sgd.set_decay_all(all);
+        CHECK(sgd.decay_all() == all);
+        sgd.step(net->params());
+        for (const auto& v : net->parameters()) {
+            INFO(v.name << (all ? " (decay all)" : " (default)"));
+            const bool running = v.name.find("running") != std::string::npos;
+            const bool decayed = !running && (all || v.name == "0.weight");
+            CHECK(v.value(0, 0) == Approx(decayed ? 1.9 : 2.0).epsilon(1e-15));
+        }
+    }
+}

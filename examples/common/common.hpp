@@ -373,33 +373,9 @@ public:
     bool empty() const { return items_.empty(); }
     std::string str() const { return str_indented(0); }
 
-    static std::string quote(const std::string& s) {
-        std::string o = "\"";
-        for (unsigned char c : s) {
-            switch (c) {
-                case '"': o += "\\\""; break;
-                case '\\': o += "\\\\"; break;
-                case '\n': o += "\\n"; break;
-                case '\r': o += "\\r"; break;
-                case '\t': o += "\\t"; break;
-                default:
-                    if (c < 0x20) {
-                        char b[8];
-                        std::snprintf(b, sizeof b, "\\u%04x", c);
-                        o += b;
-                    } else {
-                        o += static_cast<char>(c);
-                    }
-            }
-        }
-        return o + "\"";
-    }
-    static std::string number(double v) {
-        if (!std::isfinite(v)) return "null";
-        char b[40];
-        std::snprintf(b, sizeof b, "%.10g", v);
-        return b;
-    }
+    // Escaping and numbers are the library's (io/json.hpp: locale-free, %.10g-like).
+    static std::string quote(const std::string& s) { return latent::detail::json_quote(s); }
+    static std::string number(double v) { return latent::detail::json_number(v, 10); }
 
 private:
     Json& put(const std::string& k, std::string raw) {
@@ -443,6 +419,19 @@ inline void write_json(const std::string& path, const Json& j) {
     if (path.empty()) return;
     ensure_parent_dir(path);
     latent::detail::write_file_atomic(path, j.str() + "\n");
+}
+
+// --npy PATH: the codes or scores an example computes, as a NumPy array
+// (one row per sample; latent/io/npy.hpp). Registered by the examples that have some.
+inline void add_npy_flag(CLI::App& app, std::string& path, const std::string& what) {
+    app.add_option("--npy", path, "Write " + what + " as a .npy array (one row per sample) to this file");
+}
+// Atomic; no-op if path is empty. m is D x N (N samples) or a vector of N scores.
+template <class D>
+void write_npy(const std::string& path, const Eigen::MatrixBase<D>& m) {
+    if (path.empty()) return;
+    ensure_parent_dir(path);
+    latent::save_npy(path, m);
 }
 
 // Creates f.out if missing; returns f.out + "/" + file.

@@ -4,12 +4,19 @@
 #include "latent/version.hpp"
 
 #include "latent/core/config.hpp"
+#include "latent/core/cpu.hpp"
 #include "latent/core/error.hpp"
+#include "latent/core/gemm.hpp"
 #include "latent/core/init.hpp"
 #include "latent/core/params.hpp"
 #include "latent/core/rng.hpp"
 #include "latent/core/tensor.hpp"
 #include "latent/core/threads.hpp"
+// A BLAS as a candidate GEMM engine: defined by the latent::blas CMake
+// target (or by hand, linking OpenBLAS or BLIS); see core/blas.hpp.
+#ifdef LATENT_HAS_CBLAS
+#include "latent/core/blas.hpp"
+#endif
 
 #include "latent/layers/activation.hpp"
 #include "latent/layers/batch_norm.hpp"
@@ -47,6 +54,7 @@
 #include "latent/models/network.hpp"
 #include "latent/models/sequence.hpp"
 #include "latent/models/sequential.hpp"
+#include "latent/models/summary.hpp"
 #include "latent/models/variational.hpp"
 
 #include "latent/train/callbacks.hpp"
@@ -58,14 +66,20 @@
 #include "latent/data/batches.hpp"
 #include "latent/data/corruption.hpp"
 #include "latent/data/csv.hpp"
+#include "latent/data/file_source.hpp"  // memory-mapped IDX/.npy and chunked CSV for fit (mmap: POSIX)
 #include "latent/data/idx.hpp"  // .gz support only when LATENT_HAS_ZLIB; compiles without zlib
 #include "latent/data/image_set.hpp"
 #include "latent/data/scaling.hpp"
+#include "latent/data/source.hpp"
 #include "latent/data/synthetic.hpp"
 
 #include "latent/io/binary.hpp"
+#include "latent/io/json.hpp"
 #include "latent/io/layer_factory.hpp"
 #include "latent/io/model_file.hpp"
+#include "latent/io/npy.hpp"
+#include "latent/io/safetensors.hpp"
+#include "latent/io/sequence_file.hpp"
 
 #include "latent/metrics/image_metrics.hpp"
 #include "latent/metrics/ranking.hpp"
@@ -77,3 +91,5 @@
 #include "latent/apps/imputer.hpp"
 #include "latent/apps/latent_index.hpp"
 #include "latent/apps/pca.hpp"
+
+#include "latent/serve/predictor.hpp"

@@ -33,6 +33,8 @@ class ConanFile:
         self.settings = types.SimpleNamespace(compiler=types.SimpleNamespace(cppstd="17"))
         self.info = types.SimpleNamespace(clear=lambda: calls.append("info.clear"))
         self.cpp_info = CppInfo()
+        # Conan gives each instance its options, starting from default_options
+        self.options = types.SimpleNamespace(**dict(getattr(type(self), "default_options", {})))
 
     def requires(self, ref, **kwargs):
         calls.append(("requires", ref, kwargs))
@@ -44,6 +46,7 @@ class CppInfo:
         self.bindirs = ["bin"]
         self.libdirs = ["lib"]
         self.includedirs = ["include"]
+        self.defines = []
 
     def set_property(self, name, value):
         self.properties[name] = value
@@ -143,6 +146,25 @@ pkg_headers = set(os.path.relpath(os.path.join(r, f), os.path.join(package_folde
 if src_headers != pkg_headers:
     fail(f"packaged headers differ from include/: missing {sorted(src_headers - pkg_headers)}, "
          f"extra {sorted(pkg_headers - src_headers)}")
+
+if recipe.cpp_info.defines:
+    fail(f"the default package should define nothing, found {recipe.cpp_info.defines}")
+
+# --- option with_blas: a BLAS as a candidate GEMM engine ---------------------
+with_blas = recipes[0]()
+with_blas.recipe_folder = source_dir
+if getattr(with_blas.options, "with_blas", None) is not False:
+    fail("expected an option with_blas defaulting to False")
+with_blas.options.with_blas = True
+calls.clear()
+with_blas.requirements()
+if not any(c[0] == "requires" and c[1].startswith("openblas/") for c in calls):
+    fail(f"with_blas=True should require openblas, calls were {calls}")
+if ("requires", "eigen/3.4.0", {"transitive_headers": True}) not in calls:
+    fail("with_blas=True should still require eigen")
+with_blas.package_info()
+if "LATENT_HAS_CBLAS=1" not in with_blas.cpp_info.defines:
+    fail(f"with_blas=True should define LATENT_HAS_CBLAS=1 for consumers, found {with_blas.cpp_info.defines}")
 
 props = recipe.cpp_info.properties
 want = {"cmake_file_name": "latent", "cmake_target_name": "latent::latent", "pkg_config_name": "latent"}

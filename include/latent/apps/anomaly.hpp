@@ -19,6 +19,7 @@
 #include "latent/metrics/ranking.hpp"
 #include "latent/models/autoencoder.hpp"
 #include "latent/optim/optimizer.hpp"
+#include "latent/serve/predictor.hpp"
 #include "latent/train/trainer.hpp"
 
 namespace latent {
@@ -64,6 +65,26 @@ public:
     Vector<S> score(const Mat& x) {
         check_input(x, "AnomalyDetector::score");
         return model_.reconstruction_error(x);
+    }
+
+    // Serving: score() above uses the model's own buffers (one thread at a
+    // time). For many threads on one shared detector, give each thread a
+    // predictor (make_predictor) and call these const ones; the detector
+    // must outlive its predictors and not move.
+    AutoencoderPredictor<S> make_predictor() const { return AutoencoderPredictor<S>(model_); }
+    S score_sample(const Eigen::Ref<const Vector<S>>& x, AutoencoderPredictor<S>& p) const {
+        check_predictor(p, "AnomalyDetector::score_sample");
+        return p.score_sample(x);
+    }
+    // Scores of the columns of x into out (no allocation after the first call of a batch size).
+    void score(const Eigen::Ref<const Mat>& x, Eigen::Ref<Vector<S>> out, AutoencoderPredictor<S>& p) const {
+        check_predictor(p, "AnomalyDetector::score");
+        p.score(x, out);
+    }
+    // score_sample(x) > threshold.
+    bool is_anomaly(const Eigen::Ref<const Vector<S>>& x, AutoencoderPredictor<S>& p) const {
+        require_threshold("AnomalyDetector::is_anomaly");
+        return static_cast<double>(score_sample(x, p)) > threshold_;
     }
 
     // Squared error per feature (input_dim x N).
@@ -134,6 +155,9 @@ private:
                              std::to_string(x.rows()));
         if (x.cols() == 0) throw DataError(std::string(what) + ": expected at least one sample, found 0 columns");
         detail::check_finite(x, what);
+    }
+    void check_predictor(const AutoencoderPredictor<S>& p, const char* what) const {
+        if (&p.model() != &model_) throw ConfigError(std::string(what) + ": expected a predictor made by this detector's make_predictor()");
     }
     void require_threshold(const char* what) const {
         if (!calibrated_)

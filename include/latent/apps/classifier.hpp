@@ -13,6 +13,7 @@
 // applied again at prediction), so codes and raw pixels get the same treatment.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -90,6 +91,24 @@ public:
             out[static_cast<std::size_t>(j)] = static_cast<int>(best);
         }
         return out;
+    }
+
+    // One sample in: class probabilities out, and the most likely class.
+    // Const and stateless (reads the weights only): safe from many threads.
+    std::vector<S> predict_proba_sample(const Eigen::Ref<const Vector<S>>& x) const {
+        require_fitted("SoftmaxClassifier::predict_proba_sample");
+        if (x.size() != features_)
+            throw ShapeError("SoftmaxClassifier::predict_proba_sample: expected " + std::to_string(features_) + " features, found " +
+                             std::to_string(x.size()));
+        const auto& slots = net_.params().slots();  // Dense: weight (classes x d), bias (classes)
+        Vector<S> z = slots.at(0).slot->w() * ((x - mean_).array() * scale_.array()).matrix() + slots.at(1).slot->w().col(0);
+        z = (z.array() - z.maxCoeff()).exp().matrix();
+        z /= z.sum();
+        return std::vector<S>(z.data(), z.data() + z.size());
+    }
+    int predict_sample(const Eigen::Ref<const Vector<S>>& x) const {
+        const std::vector<S> p = predict_proba_sample(x);
+        return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
     }
 
     double accuracy(const Mat& x, const std::vector<int>& labels) {

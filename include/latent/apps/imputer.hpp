@@ -120,8 +120,7 @@ Matrix<S> knn_impute(const Matrix<S>& x, const Matrix<S>& reference, Index k, In
     const Matrix<S> ref2 = reference.array().square().matrix();
     Matrix<S> out = x;
     Matrix<S> xm, d;
-    for (Index start = 0; start < x.cols(); start += batch_size) {
-        const Index b = std::min(batch_size, x.cols() - start);
+    for_chunks(0, x.cols(), batch_size, what.c_str(), [&](Index start, Index b) {
         const auto m = mask.middleCols(start, b);
         xm = (m.array() > S(0)).select(x.middleCols(start, b).array(), S(0)).matrix();
         d.noalias() = ref2.transpose() * m;                 // M x b: m^T (r .* r)
@@ -140,7 +139,7 @@ Matrix<S> knn_impute(const Matrix<S>& x, const Matrix<S>& reference, Index k, In
             for (Index i = 0; i < x.rows(); ++i)
                 if (m(i, j) == S(0)) out(i, col) = fill(i);
         }
-    }
+    });
     return out;
 }
 

@@ -19,6 +19,7 @@
 
 #include "latent/core/tensor.hpp"
 #include "latent/models/autoencoder.hpp"
+#include "latent/serve/predictor.hpp"
 
 namespace latent {
 
@@ -84,15 +85,13 @@ public:
         if (k <= 0 || k > size())
             throw ConfigError("VectorIndex::search: expected 1 <= k <= " + std::to_string(size()) + " (the index size), found " +
                               std::to_string(k));
-        if (batch_size <= 0) throw ConfigError("VectorIndex::search: expected batch_size > 0, found " + std::to_string(batch_size));
         detail::check_finite(queries, "VectorIndex::search queries");
 
         KnnResult<S> out;
         out.indices.resize(k, queries.cols());
         out.distances.resize(k, queries.cols());
         Mat q, d;                 // d x b query block, N x b distances
-        for (Index start = 0; start < queries.cols(); start += batch_size) {
-            const Index b = std::min(batch_size, queries.cols() - start);
+        for_chunks(0, queries.cols(), batch_size, "VectorIndex::search", [&](Index start, Index b) {
             q = queries.middleCols(start, b);
             if (metric_ == Metric::cosine) {
                 for (Index j = 0; j < b; ++j) {
@@ -107,10 +106,10 @@ public:
                 d.rowwise() += q.colwise().squaredNorm();
             }
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(Eigen::nbThreads()) if (b >= 32)
+#pragma omp parallel for num_threads(latent::num_threads()) if (b >= 32)
 #endif
             for (Index j = 0; j < b; ++j) select_k(d.col(j), k, out, start + j);
-        }
+        });
         return out;
     }
 
@@ -177,6 +176,21 @@ public:
     }
     KnnResult<S> search_codes(const Mat& codes, Index k, Index batch_size = 256) const {
         return index_.search(codes, k, batch_size);
+    }
+
+    // The k nearest items to one input sample, nearest first, encoded by
+    // the caller's predictor (made from the autoencoder the index was built
+    // with): const, so many threads may query one shared index at once.
+    std::vector<Index> query(const Eigen::Ref<const Vector<S>>& x, Index k, AutoencoderPredictor<S>& encoder) const {
+        if (x.size() != input_dim_)
+            throw ShapeError("LatentIndex::query: expected a sample with " + std::to_string(input_dim_) + " features, found " +
+                             std::to_string(x.size()));
+        const Mat& code = encoder.encode(x);
+        if (code.rows() != code_dim())
+            throw ShapeError("LatentIndex::query: expected a predictor giving codes of " + std::to_string(code_dim()) +
+                             " values, found " + std::to_string(code.rows()));
+        const KnnResult<S> r = index_.search(code, k);
+        return std::vector<Index>(r.indices.data(), r.indices.data() + r.indices.size());
     }
 
     Mat encode(const Mat& x, const std::string& what = "LatentIndex::encode") const {

@@ -1,336 +1,132 @@
-// Matrix products for the dense layers: C = op(A) op(B) or C += op(A) op(B),
-// column-major, op = identity or transpose.
+// Matrix products: C = op(A) op(B) or C += op(A) op(B), column-major,
+// op = identity or transpose, through one entry, detail::matmul.
 //
-// float on x86-64 with GCC/Clang: our own packed GEMM (BLIS-style blocking:
-// B panels of KC x NC, A blocks of MC x KC, an MR x NR register-tile
-// micro-kernel) with the kernel chosen at run time from the CPU: AVX-512
-// (32 x 12 tile) or AVX2+FMA (16 x 6 tile). Eigen 3.4's product kernel is a
-// 48 x 4 tile that leaves a third of an AVX-512 core's FMA throughput unused
-// on these shapes (~80 vs ~95 GFLOP/s on the benchmark machine). Everything
-// else (double, other CPUs and compilers, EIGEN_USE_BLAS builds,
-// LATENT_NO_GEMM_KERNEL) goes through Eigen's product unchanged.
+// Which engine computes a product is decided by measurement on the machine
+// that runs, once per shape class, and cached:
+//   own    our packed float kernel for the CPU's ISA (core/gemm_kernel.hpp;
+//          float on x86-64 with AVX2+FMA or AVX-512)
+//   eigen  Eigen's product (a matrix-vector product when n = 1)
+//   blas   cblas_sgemm / cblas_dgemm, when a BLAS is compiled in
+//          (core/blas.hpp, CMake option LATENT_WITH_BLAS / target latent::blas)
+// A shape class is (scalar, transposes, m, n, k) with each of m, n, k exact
+// up to 8 (matrix-vector and skinny products get their own classes) and
+// bucketed by powers of two above. On the first product of a class the
+// candidates are timed on operands of that shape (a few milliseconds, on a
+// separate buffer), the fastest is kept, and every later product of the
+// class uses it: results are deterministic for a given cache, which can be
+// saved, loaded or pinned (gemm_cache_text / load_gemm_cache /
+// pin_gemm_engine, or LATENT_GEMM_CACHE=file). LATENT_GEMM=own|eigen|blas|auto
+// or set_gemm_engine forces one engine.
 //
-// Threads: with OpenMP and num_threads() > 1, large products split C's
-// rows or columns between threads. Each element of C is summed in the same order
-// whatever the thread count, so results are bitwise identical for 1 or N
-// threads. Packing buffers are per thread and grow once (no allocation
-// after the first call at a given size).
+// Threads: latent splits a product between threads itself (Eigen's and the
+// BLAS's own threading are off, so nothing is oversubscribed): our kernel by
+// whole register tiles, the others in pieces whose bounds depend only on the
+// shape and the machine's core count, never on the thread count. Results
+// are bitwise the same for 1 or N threads. Whether a product of a class runs
+// threaded at all is measured too (1 thread against the policy's count),
+// so a busy second core never makes 2 threads slower than 1.
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
+#include "latent/core/error.hpp"
+#include "latent/core/gemm_kernel.hpp"
 #include "latent/core/tensor.hpp"
 #include "latent/core/threads.hpp"
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(EIGEN_USE_BLAS) && \
-    !defined(LATENT_NO_GEMM_KERNEL)
-#define LATENT_GEMM_X86 1
-#include <immintrin.h>
-#endif
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 namespace latent {
-namespace detail {
 
-#ifdef LATENT_GEMM_X86
+enum class GemmEngine { automatic, own, eigen, blas };
 
-// Element (i, k) of an operand is p[i * rs + k * cs].
-struct GemmOperand {
-    const float* p;
-    Index rs, cs;
+inline const char* gemm_engine_name(GemmEngine e) {
+    switch (e) {
+        case GemmEngine::own: return "own";
+        case GemmEngine::eigen: return "eigen";
+        case GemmEngine::blas: return "blas";
+        default: return "auto";
+    }
+}
+
+inline GemmEngine gemm_engine_from_name(const std::string& s) {
+    if (s == "own") return GemmEngine::own;
+    if (s == "eigen") return GemmEngine::eigen;
+    if (s == "blas") return GemmEngine::blas;
+    if (s == "auto" || s.empty()) return GemmEngine::automatic;
+    throw ConfigError("GEMM engine: expected own, eigen, blas or auto, found '" + s + "'");
+}
+
+// One product: C (m x n) = op(A) op(B), k the inner dimension.
+struct GemmShape {
+    Index m = 0, n = 0, k = 0;
+    bool trans_a = false, trans_b = false;
+    bool is_double = false;  // scalar: float or double
 };
 
-enum class GemmIsa { none, avx2, avx512 };
+namespace detail {
 
-inline GemmIsa gemm_isa() {
-    static const GemmIsa isa = [] {
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f")) return GemmIsa::avx512;
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return GemmIsa::avx2;
-        return GemmIsa::none;
-    }();
-    return isa;
+// A BLAS's entry points, registered at run time by core/blas.hpp (so no
+// inline function here changes with a build macro). Column-major.
+struct BlasFunctions {
+    void (*sgemm)(bool ta, bool tb, Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb, float beta,
+                  float* c, Index ldc) = nullptr;
+    void (*dgemm)(bool ta, bool tb, Index m, Index n, Index k, const double* a, Index lda, const double* b, Index ldb, double beta,
+                  double* c, Index ldc) = nullptr;
+    const char* name = "";
+};
+
+inline std::atomic<const BlasFunctions*>& blas_slot() {
+    static std::atomic<const BlasFunctions*> slot{nullptr};
+    return slot;
 }
 
-// Micro-kernels: acc = sum_p ap[p*MR + i] * bp[p*NR + j] over p < k, then
-// C(i, j) = acc (store) or C(i, j) += acc, for i < mr, j < nr (a full tile
-// is written straight from the registers, an edge tile through `edge`).
-template <int MR, int NR>
-inline void gemm_write_edge(const float* tile, float* c, Index ldc, Index mr, Index nr, bool add) {
-    for (Index j = 0; j < nr; ++j)
-        for (Index i = 0; i < mr; ++i) c[i + j * ldc] = (add ? c[i + j * ldc] : 0.0f) + tile[i + j * MR];
+// Called once by core/blas.hpp (static initialization of an inline variable).
+inline bool register_blas(const BlasFunctions* f) {
+    blas_slot().store(f, std::memory_order_release);
+    return true;
 }
 
-__attribute__((target("avx512f"))) inline void gemm_kernel_avx512(Index k, const float* ap, const float* bp, float* c, Index ldc,
-                                                                  Index mr, Index nr, bool add) {
-    constexpr int MR = 32, NR = 12;
-    __m512 a0[NR], a1[NR];
-    for (int j = 0; j < NR; ++j) a0[j] = a1[j] = _mm512_setzero_ps();
-    for (Index p = 0; p < k; ++p) {
-        const __m512 x0 = _mm512_loadu_ps(ap), x1 = _mm512_loadu_ps(ap + 16);
-#pragma GCC unroll 12
-        for (int j = 0; j < NR; ++j) {
-            const __m512 b = _mm512_set1_ps(bp[j]);
-            a0[j] = _mm512_fmadd_ps(x0, b, a0[j]);
-            a1[j] = _mm512_fmadd_ps(x1, b, a1[j]);
-        }
-        ap += MR;
-        bp += NR;
-    }
-    if (mr == MR && nr == NR) {
-        for (int j = 0; j < NR; ++j) {
-            float* cj = c + j * ldc;
-            if (add) {
-                a0[j] = _mm512_add_ps(a0[j], _mm512_loadu_ps(cj));
-                a1[j] = _mm512_add_ps(a1[j], _mm512_loadu_ps(cj + 16));
-            }
-            _mm512_storeu_ps(cj, a0[j]);
-            _mm512_storeu_ps(cj + 16, a1[j]);
-        }
-        return;
-    }
-    alignas(64) float tile[MR * NR];
-    for (int j = 0; j < NR; ++j) {
-        _mm512_storeu_ps(tile + j * MR, a0[j]);
-        _mm512_storeu_ps(tile + j * MR + 16, a1[j]);
-    }
-    gemm_write_edge<MR, NR>(tile, c, ldc, mr, nr, add);
-}
+inline const BlasFunctions* blas() { return blas_slot().load(std::memory_order_acquire); }
 
-__attribute__((target("avx2,fma"))) inline void gemm_kernel_avx2(Index k, const float* ap, const float* bp, float* c, Index ldc,
-                                                                 Index mr, Index nr, bool add) {
-    constexpr int MR = 16, NR = 6;
-    __m256 a0[NR], a1[NR];
-    for (int j = 0; j < NR; ++j) a0[j] = a1[j] = _mm256_setzero_ps();
-    for (Index p = 0; p < k; ++p) {
-        const __m256 x0 = _mm256_loadu_ps(ap), x1 = _mm256_loadu_ps(ap + 8);
-#pragma GCC unroll 6
-        for (int j = 0; j < NR; ++j) {
-            const __m256 b = _mm256_broadcast_ss(bp + j);
-            a0[j] = _mm256_fmadd_ps(x0, b, a0[j]);
-            a1[j] = _mm256_fmadd_ps(x1, b, a1[j]);
-        }
-        ap += MR;
-        bp += NR;
-    }
-    if (mr == MR && nr == NR) {
-        for (int j = 0; j < NR; ++j) {
-            float* cj = c + j * ldc;
-            if (add) {
-                a0[j] = _mm256_add_ps(a0[j], _mm256_loadu_ps(cj));
-                a1[j] = _mm256_add_ps(a1[j], _mm256_loadu_ps(cj + 8));
-            }
-            _mm256_storeu_ps(cj, a0[j]);
-            _mm256_storeu_ps(cj + 8, a1[j]);
-        }
-        return;
-    }
-    alignas(32) float tile[MR * NR];
-    for (int j = 0; j < NR; ++j) {
-        _mm256_storeu_ps(tile + j * MR, a0[j]);
-        _mm256_storeu_ps(tile + j * MR + 8, a1[j]);
-    }
-    gemm_write_edge<MR, NR>(tile, c, ldc, mr, nr, add);
-}
+}  // namespace detail
 
-// A block (m x k) into MR-row strips, each k-major and zero-padded to MR rows.
-template <int MR>
-void gemm_pack_a(GemmOperand a, Index m, Index k, float* out) {
-    for (Index i0 = 0; i0 < m; i0 += MR) {
-        const Index mr = std::min<Index>(MR, m - i0);
-        float* strip = out + i0 * k;  // strips are MR * k apart; i0 is a multiple of MR
-        if (a.rs == 1) {              // rows contiguous: copy MR at a time
-            for (Index p = 0; p < k; ++p) {
-                const float* src = a.p + i0 + p * a.cs;
-                float* dst = strip + p * MR;
-                if (mr == MR) {
-                    for (Index i = 0; i < MR; ++i) dst[i] = src[i];  // fixed count: vectorized, no memcpy call
-                } else {
-                    for (Index i = 0; i < mr; ++i) dst[i] = src[i];
-                    for (Index i = mr; i < MR; ++i) dst[i] = 0.0f;
-                }
-            }
-        } else {  // a transposed operand: rows contiguous along k (cs == 1 in practice)
-            Index i = 0;
-            if (a.cs == 1) {  // 4 rows x 4 k at a time through an SSE transpose
-                for (; i + 4 <= mr; i += 4) {
-                    const float* r0 = a.p + (i0 + i) * a.rs;
-                    const float *r1 = r0 + a.rs, *r2 = r1 + a.rs, *r3 = r2 + a.rs;
-                    Index p = 0;
-                    for (; p + 4 <= k; p += 4) {
-                        __m128 x0 = _mm_loadu_ps(r0 + p), x1 = _mm_loadu_ps(r1 + p), x2 = _mm_loadu_ps(r2 + p),
-                               x3 = _mm_loadu_ps(r3 + p);
-                        _MM_TRANSPOSE4_PS(x0, x1, x2, x3);
-                        _mm_storeu_ps(strip + p * MR + i, x0);
-                        _mm_storeu_ps(strip + (p + 1) * MR + i, x1);
-                        _mm_storeu_ps(strip + (p + 2) * MR + i, x2);
-                        _mm_storeu_ps(strip + (p + 3) * MR + i, x3);
-                    }
-                    for (; p < k; ++p) {
-                        float* dst = strip + p * MR + i;
-                        dst[0] = r0[p], dst[1] = r1[p], dst[2] = r2[p], dst[3] = r3[p];
-                    }
-                }
-            }
-            for (; i < mr; ++i) {
-                const float* src = a.p + (i0 + i) * a.rs;
-                for (Index p = 0; p < k; ++p) strip[p * MR + i] = src[p * a.cs];
-            }
-            for (Index p = 0; p < k; ++p)
-                for (Index r = mr; r < MR; ++r) strip[p * MR + r] = 0.0f;
-        }
+// Whether a BLAS engine is linked in (the program includes latent/core/blas.hpp).
+inline bool has_blas() { return detail::blas() != nullptr; }
+inline std::string blas_name() { return has_blas() ? detail::blas()->name : ""; }
+
+// Whether `e` can compute products of this scalar here.
+inline bool gemm_engine_available(GemmEngine e, bool is_double) {
+    switch (e) {
+        case GemmEngine::own: return !is_double && detail::gemm_kernel_active();
+        case GemmEngine::eigen: return true;
+        case GemmEngine::blas: return has_blas();
+        default: return true;
     }
 }
 
-// B panel (k x n) into NR-column strips, each k-major and zero-padded to NR columns.
-template <int NR>
-void gemm_pack_b(GemmOperand b, Index k, Index n, float* out) {
-    for (Index j0 = 0; j0 < n; j0 += NR) {
-        const Index nr = std::min<Index>(NR, n - j0);
-        float* strip = out + j0 * k;
-        if (b.rs == 1) {  // columns contiguous along k
-            const float* src[NR];
-            for (Index j = 0; j < NR; ++j) src[j] = b.p + (j0 + std::min<Index>(j, nr - 1)) * b.cs;
-            Index p = 0;
-            if (nr == NR) {  // 4 columns x 4 k at a time through an SSE transpose
-                for (; p + 4 <= k; p += 4) {
-                    Index j = 0;
-                    for (; j + 4 <= NR; j += 4) {
-                        __m128 x0 = _mm_loadu_ps(src[j] + p), x1 = _mm_loadu_ps(src[j + 1] + p), x2 = _mm_loadu_ps(src[j + 2] + p),
-                               x3 = _mm_loadu_ps(src[j + 3] + p);
-                        _MM_TRANSPOSE4_PS(x0, x1, x2, x3);
-                        _mm_storeu_ps(strip + p * NR + j, x0);
-                        _mm_storeu_ps(strip + (p + 1) * NR + j, x1);
-                        _mm_storeu_ps(strip + (p + 2) * NR + j, x2);
-                        _mm_storeu_ps(strip + (p + 3) * NR + j, x3);
-                    }
-                    for (; j < NR; ++j)
-                        for (Index q = p; q < p + 4; ++q) strip[q * NR + j] = src[j][q];
-                }
-            }
-            for (; p < k; ++p) {
-                float* dst = strip + p * NR;
-                for (Index j = 0; j < NR; ++j) dst[j] = src[j][p];
-                for (Index j = nr; j < NR; ++j) dst[j] = 0.0f;
-            }
-        } else {  // a transposed operand: rows contiguous along j
-            for (Index p = 0; p < k; ++p) {
-                const float* src = b.p + p * b.rs + j0 * b.cs;
-                float* dst = strip + p * NR;
-                for (Index j = 0; j < nr; ++j) dst[j] = src[j * b.cs];
-                for (Index j = nr; j < NR; ++j) dst[j] = 0.0f;
-            }
-        }
-    }
-}
+namespace detail {
 
-template <class T>
-T* gemm_buffer(std::vector<T>& v, std::size_t n) {
-    if (v.size() < n) v.resize(n);
-    return v.data();
-}
-
-// C (m x n, leading dimension ldc) = / += A (m x k) B (k x n), one thread.
-template <int MR, int NR, class Kernel>
-void gemm_serial(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c, Index ldc, bool add, Kernel kernel) {
-    constexpr Index KC = 384, MC = 192, NC = 1020;  // A block ~288 KB (L2), B strip KC x NR in L1
-    static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole tiles");
-    static thread_local std::vector<float> abuf, bbuf;
-    float* ap = gemm_buffer(abuf, static_cast<std::size_t>(MC * KC));
-    float* bp = gemm_buffer(bbuf, static_cast<std::size_t>(KC * NC));
-    for (Index jc = 0; jc < n; jc += NC) {
-        const Index nc = std::min(NC, n - jc);
-        for (Index pc = 0; pc < k; pc += KC) {
-            const Index kc = std::min(KC, k - pc);
-            const bool acc = add || pc > 0;
-            gemm_pack_b<NR>({b.p + pc * b.rs + jc * b.cs, b.rs, b.cs}, kc, nc, bp);
-            for (Index ic = 0; ic < m; ic += MC) {
-                const Index mc = std::min(MC, m - ic);
-                gemm_pack_a<MR>({a.p + ic * a.rs + pc * a.cs, a.rs, a.cs}, mc, kc, ap);
-                for (Index jr = 0; jr < nc; jr += NR)
-                    for (Index ir = 0; ir < mc; ir += MR)
-                        kernel(kc, ap + ir * kc, bp + jr * kc, c + (ic + ir) + (jc + jr) * ldc, ldc, std::min<Index>(MR, mc - ir),
-                               std::min<Index>(NR, nc - jr), acc);
-            }
-        }
-    }
-}
-
-// Splits C between threads in whole tiles: by rows when m > n (each thread
-// then packs all of B, the smaller operand), by columns otherwise (each
-// packs all of A).
-template <int MR, int NR, class Kernel>
-void gemm_run(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c, Index ldc, bool add, Kernel kernel) {
-#ifdef _OPENMP
-    // below ~2 million multiply-adds the fork/join costs more than a second thread saves
-    const bool by_rows = m > n;
-    const Index tile = by_rows ? MR : NR, extent = by_rows ? m : n, tiles = (extent + tile - 1) / tile;
-    int threads = 1;
-    if (!omp_in_parallel() && static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= 2.0e6)
-        threads = static_cast<int>(std::min<Index>(num_threads(), tiles));
-    if (threads > 1) {
-        const Index per = (tiles + threads - 1) / threads;
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-        for (int t = 0; t < threads; ++t) {
-            const Index r0 = std::min(extent, t * per * tile), r1 = std::min(extent, (t + 1) * per * tile);
-            if (r1 <= r0) continue;
-            if (by_rows)
-                gemm_serial<MR, NR>(r1 - r0, n, k, {a.p + r0 * a.rs, a.rs, a.cs}, b, c + r0, ldc, add, kernel);
-            else
-                gemm_serial<MR, NR>(m, r1 - r0, k, a, {b.p + r0 * b.cs, b.rs, b.cs}, c + r0 * ldc, ldc, add, kernel);
-        }
-        return;
-    }
-#endif
-    gemm_serial<MR, NR>(m, n, k, a, b, c, ldc, add, kernel);
-}
-
-// True when float products here use our kernel (not Eigen's).
-inline bool gemm_kernel_active() { return gemm_isa() != GemmIsa::none; }
-
-// Share of the register tiles' multiply-adds that are real for an m x n C
-// (edge tiles are padded to MR x NR): e.g. 9 x 64 fills 0.25 of the AVX-512
-// 32 x 12 tiles, 64 x 9 fills 0.75.
-inline double gemm_tile_fill(Index m, Index n) {
-    const Index mr = gemm_isa() == GemmIsa::avx512 ? 32 : 16, nr = gemm_isa() == GemmIsa::avx512 ? 12 : 6;
-    auto padded = [](Index v, Index t) { return static_cast<double>((v + t - 1) / t * t); };
-    return static_cast<double>(m) * static_cast<double>(n) / (padded(m, mr) * padded(n, nr));
-}
-
-// Whether our kernel beats Eigen's on this shape. Measured (AVX-512, one
-// thread) on the denoiser's conv products, C of 9..3360 x 9..288: level or
-// ahead by up to 19% when the tiles are > 85% filled and k >= 32; behind by
-// 7-33% otherwise (n = 16 on the 32 x 12 tile; k = 9 or 16, where packing
-// outweighs the few multiply-adds per packed value).
-inline bool gemm_kernel_pays(Index m, Index n, Index k) {
-    return gemm_kernel_active() && k >= 32 && gemm_tile_fill(m, n) > 0.85;
-}
-
-inline void gemm_float(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c, Index ldc, bool add) {
-    if (m == 0 || n == 0) return;
-    if (k == 0) {
-        if (!add)
-            for (Index j = 0; j < n; ++j) std::fill(c + j * ldc, c + j * ldc + m, 0.0f);
-        return;
-    }
-    if (gemm_isa() == GemmIsa::avx512)
-        gemm_run<32, 12>(m, n, k, a, b, c, ldc, add, gemm_kernel_avx512);
-    else
-        gemm_run<16, 6>(m, n, k, a, b, c, ldc, add, gemm_kernel_avx2);
-}
-
-#else
-
-inline bool gemm_kernel_active() { return false; }
-inline double gemm_tile_fill(Index, Index) { return 1.0; }
-inline bool gemm_kernel_pays(Index, Index, Index) { return false; }
-
-#endif  // LATENT_GEMM_X86
+template <class S>
+using StridedMap = Eigen::Map<Matrix<S>, 0, Eigen::OuterStride<>>;
+template <class S>
+using ConstStridedMap = Eigen::Map<const Matrix<S>, 0, Eigen::OuterStride<>>;
 
 // matmul through Eigen's product whatever the scalar.
 template <class MC, class MA, class MB>
@@ -346,28 +142,447 @@ void matmul_eigen(MC&& c, const MA& a, bool trans_a, const MB& b, bool trans_b, 
     }
 }
 
-// C = op(A) op(B) (add = false) or C += op(A) op(B) (add = true).
-// C, A, B: Matrix<S> or MatrixMap<S> (column-major, unit inner stride);
-// op(X) = X^T when trans_x. Shapes must agree (checked by the caller).
-// by_shape: float products that our kernel handles poorly
-// (!gemm_kernel_pays) go to Eigen; otherwise every float product uses ours.
-template <class MC, class MA, class MB>
-void matmul(MC&& c, const MA& a, bool trans_a, const MB& b, bool trans_b, bool add, bool by_shape = false) {
-    using S = typename std::decay_t<MC>::Scalar;
+// A product's operands as raw column-major storage.
+template <class S>
+struct GemmArgs {
+    Index m, n, k;
+    const S* a;
+    Index lda;
+    bool ta;
+    const S* b;
+    Index ldb;
+    bool tb;
+    S* c;
+    Index ldc;
+    bool add;
+
+    // Rows [r0, r1) and columns [c0, c1) of C.
+    GemmArgs block(Index r0, Index r1, Index c0, Index c1) const {
+        GemmArgs g = *this;
+        g.m = r1 - r0;
+        g.n = c1 - c0;
+        g.a = ta ? a + r0 * lda : a + r0;
+        g.b = tb ? b + c0 : b + c0 * ldb;
+        g.c = c + r0 + c0 * ldc;
+        return g;
+    }
+};
+
+// One engine on one thread.
+template <class S>
+void gemm_engine_serial(GemmEngine e, const GemmArgs<S>& g) {
+    if (g.m == 0 || g.n == 0) return;
+    if (g.k == 0) {
+        if (!g.add)
+            for (Index j = 0; j < g.n; ++j) std::fill(g.c + j * g.ldc, g.c + j * g.ldc + g.m, S(0));
+        return;
+    }
 #ifdef LATENT_GEMM_X86
     if constexpr (std::is_same<S, float>::value) {
-        const Index m = c.rows(), n = c.cols(), k = trans_a ? a.rows() : a.cols();
-        if (by_shape ? gemm_kernel_pays(m, n, k) : gemm_kernel_active()) {
-            const GemmOperand ga = trans_a ? GemmOperand{a.data(), a.outerStride(), 1} : GemmOperand{a.data(), 1, a.outerStride()};
-            const GemmOperand gb = trans_b ? GemmOperand{b.data(), b.outerStride(), 1} : GemmOperand{b.data(), 1, b.outerStride()};
-            gemm_float(m, n, k, ga, gb, c.data(), c.outerStride(), add);
+        if (e == GemmEngine::own) {
+            const GemmOperand ga = g.ta ? GemmOperand{g.a, g.lda, 1} : GemmOperand{g.a, 1, g.lda};
+            const GemmOperand gb = g.tb ? GemmOperand{g.b, g.ldb, 1} : GemmOperand{g.b, 1, g.ldb};
+            gemm_float(g.m, g.n, g.k, ga, gb, g.c, g.ldc, g.add, 1);
             return;
         }
     }
-#else
-    (void)by_shape;
 #endif
-    matmul_eigen(c, a, trans_a, b, trans_b, add);
+    if (e == GemmEngine::blas && blas()) {
+        if constexpr (std::is_same<S, float>::value) {
+            blas()->sgemm(g.ta, g.tb, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, g.add ? 1.0f : 0.0f, g.c, g.ldc);
+            return;
+        } else if constexpr (std::is_same<S, double>::value) {
+            blas()->dgemm(g.ta, g.tb, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, g.add ? 1.0 : 0.0, g.c, g.ldc);
+            return;
+        }
+    }
+    eigen_single_threaded();
+    StridedMap<S> c(g.c, g.m, g.n, Eigen::OuterStride<>(g.ldc));
+    const ConstStridedMap<S> a(g.a, g.ta ? g.k : g.m, g.ta ? g.m : g.k, Eigen::OuterStride<>(g.lda));
+    const ConstStridedMap<S> b(g.b, g.tb ? g.n : g.k, g.tb ? g.k : g.n, Eigen::OuterStride<>(g.ldb));
+    matmul_eigen(c, a, g.ta, b, g.tb, g.add);
+}
+
+// Cores of this machine (fixed for the process).
+inline int gemm_core_count() {
+#ifdef _OPENMP
+    static const int n = std::max(omp_get_num_procs(), 1);
+#else
+    static const int n = std::max(static_cast<int>(std::thread::hardware_concurrency()), 1);
+#endif
+    return n;
+}
+
+// Pieces for the engines other than ours: C cut along its longer side into
+// up to one piece per core, each at least 64 wide (multiples of 16), and not
+// at all below ~2M multiply-adds. The cut depends on the shape and the core
+// count only, so 1 and N threads compute the very same pieces.
+inline Index gemm_piece_count(Index m, Index n, Index k) {
+    if (static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < 2.0e6) return 1;
+    return std::clamp<Index>(std::max(m, n) / 64, 1, gemm_core_count());
+}
+
+// `e` on up to `threads` threads.
+template <class S>
+void gemm_engine_run(GemmEngine e, const GemmArgs<S>& g, int threads) {
+#ifdef LATENT_GEMM_X86
+    if constexpr (std::is_same<S, float>::value) {
+        if (e == GemmEngine::own) {
+            const GemmOperand ga = g.ta ? GemmOperand{g.a, g.lda, 1} : GemmOperand{g.a, 1, g.lda};
+            const GemmOperand gb = g.tb ? GemmOperand{g.b, g.ldb, 1} : GemmOperand{g.b, 1, g.ldb};
+            gemm_float(g.m, g.n, g.k, ga, gb, g.c, g.ldc, g.add, threads);
+            return;
+        }
+    }
+#endif
+    const Index pieces = gemm_piece_count(g.m, g.n, g.k);
+    if (pieces <= 1) {
+        gemm_engine_serial(e, g);
+        return;
+    }
+    const bool by_rows = g.m > g.n;
+    const Index extent = by_rows ? g.m : g.n;
+    const Index width = (extent + pieces - 1) / pieces, step = (width + 15) / 16 * 16;
+    const int nt = static_cast<int>(std::min<Index>(threads, pieces));
+    run_on_threads(nt, [&](int t, int used) {
+        for (Index p = t; p < pieces; p += used) {
+            const Index lo = std::min(extent, p * step), hi = std::min(extent, (p + 1) * step);
+            if (hi <= lo) continue;
+            gemm_engine_serial(e, by_rows ? g.block(lo, hi, 0, g.n) : g.block(0, g.m, lo, hi));
+        }
+    });
+}
+
+// ---- the measured choice
+
+// A dimension's class: exact up to 8, else the power of two at or below it.
+inline Index gemm_bucket(Index d) {
+    if (d <= 8) return d;
+    Index p = 8;
+    while (p * 2 <= d) p *= 2;
+    return p;
+}
+
+struct GemmClass {
+    bool is_double, ta, tb;
+    Index m, n, k;  // buckets
+    bool operator<(const GemmClass& o) const {
+        return std::tie(is_double, ta, tb, m, n, k) < std::tie(o.is_double, o.ta, o.tb, o.m, o.n, o.k);
+    }
+    bool operator==(const GemmClass& o) const {
+        return is_double == o.is_double && ta == o.ta && tb == o.tb && m == o.m && n == o.n && k == o.k;
+    }
+};
+
+inline GemmClass gemm_class(const GemmShape& s) {
+    return {s.is_double, s.trans_a, s.trans_b, gemm_bucket(s.m), gemm_bucket(s.n), gemm_bucket(s.k)};
+}
+
+// Seconds a candidate takes, for tests: (engine, shape, threads) -> cost.
+using GemmCostHook = std::function<double(GemmEngine, const GemmShape&, int)>;
+
+struct GemmChoice {
+    GemmEngine engine = GemmEngine::eigen;
+    std::map<int, int> threads;  // policy's thread count -> threads to use (measured)
+};
+
+struct GemmRegistry {
+    std::shared_mutex mutex;
+    std::map<GemmClass, GemmChoice> cache;
+    GemmCostHook hook;
+    std::atomic<int> forced{static_cast<int>(GemmEngine::automatic)};
+    std::atomic<unsigned> generation{1};
+};
+
+inline void load_gemm_cache_into(GemmRegistry& r, const std::string& text);
+
+// The process's registry; LATENT_GEMM and LATENT_GEMM_CACHE are read when
+// it is created.
+inline GemmRegistry& gemm_registry() {
+    static GemmRegistry* r = [] {
+        auto reg = std::make_unique<GemmRegistry>();
+        eigen_single_threaded();
+        if (const char* e = std::getenv("LATENT_GEMM")) {
+            const GemmEngine f = gemm_engine_from_name(e);
+            if (f == GemmEngine::blas && !has_blas())
+                throw ConfigError("LATENT_GEMM=blas: expected a program built with a BLAS (latent::blas), found none");
+            reg->forced.store(static_cast<int>(f));
+        }
+        if (const char* path = std::getenv("LATENT_GEMM_CACHE")) {
+            std::ifstream in(path);
+            if (in) {
+                std::stringstream ss;
+                ss << in.rdbuf();
+                load_gemm_cache_into(*reg, ss.str());
+            }
+        }
+        return reg.release();  // never destroyed: products may run during static destruction
+    }();
+    return *r;
+}
+
+// Times `run` (seconds per call): a warm-up, then repeats up to ~1 ms, the
+// fastest kept (the least disturbed by other processes).
+template <class F>
+double gemm_time(F&& run) {
+    using clock = std::chrono::steady_clock;
+    auto t0 = clock::now();
+    run();
+    const double warm = std::chrono::duration<double>(clock::now() - t0).count();
+    const int reps = warm > 1e-3 ? 1 : std::clamp(static_cast<int>(1e-3 / std::max(warm, 1e-7)), 2, 20);
+    double best = 1e300;
+    for (int r = 0; r < reps; ++r) {
+        t0 = clock::now();
+        run();
+        best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count());
+    }
+    return best;
+}
+
+inline std::vector<GemmEngine> gemm_candidates(bool is_double) {
+    std::vector<GemmEngine> c;
+    for (GemmEngine e : {GemmEngine::own, GemmEngine::eigen, GemmEngine::blas})
+        if (gemm_engine_available(e, is_double)) c.push_back(e);
+    return c;
+}
+
+// Seconds of each candidate (and of `threads`-thread runs when given) on
+// operands of this shape.
+template <class S>
+double gemm_measure(GemmEngine e, const GemmShape& s, int threads, const GemmCostHook& hook) {
+    if (hook) return hook(e, s, threads);
+    Matrix<S> a(s.trans_a ? s.k : s.m, s.trans_a ? s.m : s.k), b(s.trans_b ? s.n : s.k, s.trans_b ? s.k : s.n), c(s.m, s.n);
+    for (Index i = 0; i < a.size(); ++i) a.data()[i] = S(static_cast<double>(i % 7) * 0.25 - 0.75);
+    for (Index i = 0; i < b.size(); ++i) b.data()[i] = S(static_cast<double>(i % 5) * 0.25 - 0.5);
+    const GemmArgs<S> g{s.m, s.n, s.k, a.data(), a.rows(), s.trans_a, b.data(), b.rows(), s.trans_b, c.data(), s.m, false};
+    return gemm_time([&] { gemm_engine_run(e, g, threads); });
+}
+
+template <class S>
+GemmChoice& gemm_choose_locked(GemmRegistry& r, const GemmShape& s, std::unique_lock<std::shared_mutex>& lock) {
+    const GemmClass key = gemm_class(s);
+    auto it = r.cache.find(key);
+    if (it != r.cache.end()) return it->second;
+    const GemmCostHook hook = r.hook;
+    lock.unlock();  // measure without holding the lock; the first result stored wins
+    GemmChoice choice;
+    double best = 1e300;
+    for (GemmEngine e : gemm_candidates(s.is_double)) {
+        const double t = gemm_measure<S>(e, s, 1, hook);
+        if (t < best) best = t, choice.engine = e;
+    }
+    lock.lock();
+    return r.cache.emplace(key, std::move(choice)).first->second;
+}
+
+// Threads to use for a product of this class under a policy of `want`.
+template <class S>
+int gemm_threads_locked(GemmRegistry& r, GemmChoice& choice, GemmEngine e, const GemmShape& s, int want,
+                        std::unique_lock<std::shared_mutex>& lock) {
+    if (want <= 1) return 1;
+    if (e == GemmEngine::own ? static_cast<double>(s.m) * s.n * s.k < 2.0e5 : gemm_piece_count(s.m, s.n, s.k) <= 1) return 1;
+    auto it = choice.threads.find(want);
+    if (it != choice.threads.end()) return it->second;
+    const GemmCostHook hook = r.hook;
+    const GemmClass key = gemm_class(s);
+    lock.unlock();
+    const double one = gemm_measure<S>(e, s, 1, hook), many = gemm_measure<S>(e, s, want, hook);
+    lock.lock();
+    GemmChoice& c = r.cache[key];  // re-found: the map may have changed while unlocked
+    return c.threads.emplace(want, many < one ? want : 1).first->second;
+}
+
+struct GemmDecision {
+    GemmEngine engine;
+    int threads;
+};
+
+// Thread-local memo of recent decisions, invalidated by any change to the
+// registry (generation), so the common path takes no lock.
+struct GemmMemo {
+    GemmClass key{};
+    int want = 0;
+    unsigned generation = 0;
+    GemmDecision d{GemmEngine::eigen, 1};
+};
+
+inline std::size_t gemm_memo_slot(const GemmClass& k, int want) {
+    std::size_t h = static_cast<std::size_t>(k.m) * 131 + static_cast<std::size_t>(k.n) * 31 + static_cast<std::size_t>(k.k) * 7;
+    h += (k.ta ? 3u : 0u) + (k.tb ? 5u : 0u) + (k.is_double ? 11u : 0u) + static_cast<std::size_t>(want) * 17;
+    return h % 16;
+}
+
+template <class S>
+GemmDecision gemm_decide(const GemmShape& s, int want) {
+    if (want > 1 && in_parallel_region()) want = 1;  // already on a thread of a split
+    GemmRegistry& r = gemm_registry();
+    const unsigned gen = r.generation.load(std::memory_order_acquire);
+    const GemmClass key = gemm_class(s);
+    static thread_local std::array<GemmMemo, 16> memo;
+    GemmMemo& slot = memo[gemm_memo_slot(key, want)];
+    if (slot.generation == gen && slot.want == want && slot.key == key) return slot.d;
+    GemmDecision d;
+    const auto forced = static_cast<GemmEngine>(r.forced.load());
+    if (forced != GemmEngine::automatic && gemm_engine_available(forced, s.is_double)) {
+        // forced: nothing measured; threads whenever the product is large
+        d.engine = forced;
+        d.threads = static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k) >= 2.0e6 ? want : 1;
+    } else {
+        std::unique_lock<std::shared_mutex> lock(r.mutex);
+        GemmChoice& choice = gemm_choose_locked<S>(r, s, lock);
+        d.engine = choice.engine;
+        d.threads = gemm_threads_locked<S>(r, choice, d.engine, s, want, lock);
+    }
+    slot = {key, want, gen, d};
+    return d;
+}
+
+inline void gemm_changed() { gemm_registry().generation.fetch_add(1, std::memory_order_acq_rel); }
+
+}  // namespace detail
+
+// Forces one engine for every product (automatic: measure per shape class).
+// Products an engine cannot compute (own with double) still go to the
+// measured choice. The environment variable LATENT_GEMM sets the same at start.
+inline void set_gemm_engine(GemmEngine e) {
+    if (e == GemmEngine::blas && !has_blas())
+        throw ConfigError("set_gemm_engine(blas): expected a program built with a BLAS (latent::blas), found none");
+    if (e == GemmEngine::own && !detail::gemm_kernel_active())
+        throw ConfigError("set_gemm_engine(own): expected a CPU with AVX2+FMA or AVX-512 and an x86-64 GCC/Clang build, found " +
+                          cpu_info().isa);
+    detail::gemm_registry().forced.store(static_cast<int>(e));
+    detail::gemm_changed();
+}
+inline GemmEngine forced_gemm_engine() { return static_cast<GemmEngine>(detail::gemm_registry().forced.load()); }
+
+// The engine that computes products of this shape (measuring its class now
+// if no product of it has run yet).
+inline GemmEngine gemm_engine_for(const GemmShape& s) {
+    return s.is_double ? detail::gemm_decide<double>(s, 1).engine : detail::gemm_decide<float>(s, 1).engine;
+}
+
+// Fixes the engine of a shape's class (as a loaded cache does).
+inline void pin_gemm_engine(const GemmShape& s, GemmEngine e) {
+    if (e == GemmEngine::automatic || !gemm_engine_available(e, s.is_double))
+        throw ConfigError(std::string("pin_gemm_engine: expected an engine available for this scalar, found ") + gemm_engine_name(e));
+    detail::GemmRegistry& r = detail::gemm_registry();
+    {
+        std::unique_lock<std::shared_mutex> lock(r.mutex);
+        detail::GemmChoice& c = r.cache[detail::gemm_class(s)];
+        c.engine = e;
+        c.threads.clear();
+    }
+    detail::gemm_changed();
+}
+
+// Forgets every measured choice.
+inline void clear_gemm_cache() {
+    detail::GemmRegistry& r = detail::gemm_registry();
+    {
+        std::unique_lock<std::shared_mutex> lock(r.mutex);
+        r.cache.clear();
+    }
+    detail::gemm_changed();
+}
+
+// Replaces timing by a cost function (tests; null restores timing). Clears the cache.
+inline void set_gemm_cost_hook(detail::GemmCostHook hook) {
+    detail::GemmRegistry& r = detail::gemm_registry();
+    {
+        std::unique_lock<std::shared_mutex> lock(r.mutex);
+        r.hook = std::move(hook);
+        r.cache.clear();
+    }
+    detail::gemm_changed();
+}
+
+// The cache as text, one class a line:
+//   <f|d> <n|t><n|t> <m> <n> <k> <engine> [threads=T:U ...]
+// m, n, k are the class's lower bounds (exact up to 8, powers of two above);
+// threads=T:U: under a policy of T threads this class runs on U.
+inline std::string gemm_cache_text() {
+    detail::GemmRegistry& r = detail::gemm_registry();
+    std::shared_lock<std::shared_mutex> lock(r.mutex);
+    std::string out;
+    for (const auto& [k, c] : r.cache) {
+        out += k.is_double ? "d " : "f ";
+        out += k.ta ? 't' : 'n';
+        out += k.tb ? 't' : 'n';
+        out += " " + std::to_string(k.m) + " " + std::to_string(k.n) + " " + std::to_string(k.k) + " " + gemm_engine_name(c.engine);
+        for (const auto& [want, use] : c.threads) out += " threads=" + std::to_string(want) + ":" + std::to_string(use);
+        out += "\n";
+    }
+    return out;
+}
+
+namespace detail {
+
+inline void load_gemm_cache_into(GemmRegistry& r, const std::string& text) {
+    std::istringstream in(text);
+    std::string line;
+    std::vector<std::pair<detail::GemmClass, detail::GemmChoice>> entries;
+    int number = 0;
+    auto to_index = [&](const std::string& s, const std::string& what) {
+        Index v = 0;
+        const auto res = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (res.ec != std::errc() || res.ptr != s.data() + s.size() || v < 0)
+            throw FormatError("GEMM cache line " + std::to_string(number) + ": expected a count for " + what + ", found '" + s + "'");
+        return v;
+    };
+    while (std::getline(in, line)) {
+        ++number;
+        if (line.empty() || line[0] == '#') continue;
+        std::istringstream ls(line);
+        std::string scalar, trans, m, n, k, engine, extra;
+        if (!(ls >> scalar >> trans >> m >> n >> k >> engine) || (scalar != "f" && scalar != "d") || trans.size() != 2 ||
+            (trans[0] != 'n' && trans[0] != 't') || (trans[1] != 'n' && trans[1] != 't'))
+            throw FormatError("GEMM cache line " + std::to_string(number) + ": expected '<f|d> <n|t><n|t> m n k engine', found '" + line + "'");
+        detail::GemmClass key{scalar == "d", trans[0] == 't', trans[1] == 't', detail::gemm_bucket(to_index(m, "m")),
+                              detail::gemm_bucket(to_index(n, "n")), detail::gemm_bucket(to_index(k, "k"))};
+        detail::GemmChoice c;
+        c.engine = gemm_engine_from_name(engine);
+        if (c.engine == GemmEngine::automatic || !gemm_engine_available(c.engine, key.is_double))
+            throw FormatError("GEMM cache line " + std::to_string(number) + ": expected an engine available here, found '" + engine + "'");
+        while (ls >> extra) {
+            const auto colon = extra.find(':');
+            if (extra.compare(0, 8, "threads=") != 0 || colon == std::string::npos)
+                throw FormatError("GEMM cache line " + std::to_string(number) + ": expected threads=T:U, found '" + extra + "'");
+            c.threads[static_cast<int>(to_index(extra.substr(8, colon - 8), "threads"))] =
+                static_cast<int>(std::max<Index>(to_index(extra.substr(colon + 1), "threads"), 1));
+        }
+        entries.emplace_back(key, std::move(c));
+    }
+    {
+        std::unique_lock<std::shared_mutex> lock(r.mutex);
+        for (auto& [key, c] : entries) r.cache[key] = std::move(c);
+    }
+    r.generation.fetch_add(1, std::memory_order_acq_rel);
+}
+
+}  // namespace detail
+
+// Loads a cache written by gemm_cache_text (replacing entries of the same
+// classes); throws FormatError naming the bad line.
+inline void load_gemm_cache(const std::string& text) { detail::load_gemm_cache_into(detail::gemm_registry(), text); }
+
+namespace detail {
+
+// C = op(A) op(B) (add = false) or C += op(A) op(B) (add = true).
+// C, A, B: Matrix<S>, MatrixMap<S> or blocks of them (column-major, unit
+// inner stride); op(X) = X^T when trans_x. Shapes must agree (checked by the
+// caller). `threads`: the most threads this product may use.
+template <class MC, class MA, class MB>
+void matmul(MC&& c, const MA& a, bool trans_a, const MB& b, bool trans_b, bool add, Threads threads = Threads::current()) {
+    using S = typename std::decay_t<MC>::Scalar;
+    const Index m = c.rows(), n = c.cols(), k = trans_a ? a.rows() : a.cols();
+    if constexpr (std::is_same<S, float>::value || std::is_same<S, double>::value) {
+        const GemmShape shape{m, n, k, trans_a, trans_b, std::is_same<S, double>::value};
+        const GemmDecision d = gemm_decide<S>(shape, threads.count);
+        const GemmArgs<S> g{m, n, k, a.data(), a.outerStride(), trans_a, b.data(), b.outerStride(), trans_b, c.data(), c.outerStride(), add};
+        gemm_engine_run(d.engine, g, d.threads);
+    } else {
+        matmul_eigen(c, a, trans_a, b, trans_b, add);
+    }
 }
 
 }  // namespace detail

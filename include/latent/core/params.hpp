@@ -71,6 +71,34 @@ public:
         }
     }
 
+    // Point the slots at `source`'s values instead of storage of our own:
+    // an inference copy of a model (serve/predictor.hpp) reads the shared
+    // model's parameters and never writes them. The slots must match
+    // source's (same names and sizes, in order); they get no gradients, and
+    // this buffer's values()/grads() stay empty. `source` must outlive us
+    // and keep its storage (assigning values of the same size keeps it).
+    void share(std::vector<NamedSlot<S>> slots, const ParamBuffer& source) {
+        if (slots.size() != source.slots_.size())
+            throw ConfigError("ParamBuffer::share: expected " + std::to_string(source.slots_.size()) + " parameter tensors like the source, found " +
+                              std::to_string(slots.size()));
+        Index offset = 0;
+        for (std::size_t i = 0; i < slots.size(); ++i) {
+            const auto& mine = slots[i];
+            const auto& theirs = source.slots_[i];
+            if (mine.name != theirs.name || mine.slot->rows != theirs.slot->rows || mine.slot->cols != theirs.slot->cols)
+                throw ConfigError("ParamBuffer::share: parameter " + std::to_string(i) + " is '" + mine.name + "' " +
+                                  std::to_string(mine.slot->rows) + "x" + std::to_string(mine.slot->cols) + ", the source's '" + theirs.name +
+                                  "' " + std::to_string(theirs.slot->rows) + "x" + std::to_string(theirs.slot->cols));
+            mine.slot->value = const_cast<S*>(source.values_.data()) + offset;  // read only: inference never writes parameters
+            mine.slot->grad = nullptr;
+            offset += mine.slot->size();
+        }
+        slots_ = std::move(slots);
+        values_.resize(0);
+        grads_.resize(0);
+        decay_mask_.resize(0);
+    }
+
     void initialize(Rng& rng) {
         for (auto& s : slots_) {
             auto w = s.slot->w();

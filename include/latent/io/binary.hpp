@@ -23,6 +23,23 @@ inline std::uint64_t fnv1a(const char* data, std::size_t n, std::uint64_t h = 0x
     return h;
 }
 
+// The n-byte little-endian unsigned integer at p (n <= 8), and IEEE bits as floats.
+inline std::uint64_t load_le(const char* p, std::size_t n) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+    return v;
+}
+inline float float_from_bits(std::uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+inline double double_from_bits(std::uint64_t bits) {
+    double d;
+    std::memcpy(&d, &bits, 8);
+    return d;
+}
+
 class ByteWriter {
 public:
     void u8(std::uint8_t v) { buf_.push_back(static_cast<char>(v)); }

@@ -173,6 +173,26 @@ void read_values(const std::string& data, const ModelFileHeader& h, const std::v
     for (Index i = 0; i < total; ++i) values(i) = r.scalar<S>();
 }
 
+// Checks the file's parameter table against `params` and only then copies
+// the values in (a failed load leaves the model as it was).
+template <class S>
+void assign_values(const std::string& data, const ModelFileHeader& h, ParamBuffer<S>& params, const std::string& path) {
+    Vector<S> values;
+    read_values<S>(data, h, params.slots(), values, path);
+    params.values() = values;
+}
+
+// The one load path for every model kind: read and check the file, make
+// the (built) model from its header with make(h), then assign_values.
+template <class S, class Make>
+auto load_model(const std::string& path, Make&& make) {
+    const std::string data = read_file_bytes(path);
+    const auto h = decode_header<S>(data, path);
+    auto model = make(h);
+    assign_values<S>(data, h, model.params(), path);
+    return model;
+}
+
 template <class S>
 std::vector<NamedSlot<S>> slots_of(Layer<S>& layer) {
     std::vector<NamedSlot<S>> slots;
@@ -244,44 +264,45 @@ void save(Layer<S>& layer, const std::string& path) {
     detail::write_file_atomic(path, detail::encode_model<S>("Layer", layer.input_shape(), layer.config(), detail::slots_of(layer)));
 }
 
+namespace detail {
+
+// An unbuilt autoencoder of the architecture `arch` (a Sequential of encoder and decoder).
+template <class S>
+Autoencoder<S> autoencoder_from_config(const LayerConfig& arch, const LayerFactory<S>& factory) {
+    return Autoencoder<S>(factory.make(arch.children.at(0)), factory.make(arch.children.at(1)));
+}
+
+}  // namespace detail
+
 // Rebuild an autoencoder from a file.
 template <class S>
 Autoencoder<S> load_autoencoder(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
-    const std::string data = detail::read_file_bytes(path);
-    const auto h = detail::decode_header<S>(data, path);
-    if (h.kind != "Autoencoder" || h.arch.type != "Sequential" || h.arch.children.size() != 2)
-        throw FormatError("model file '" + path + "': expected an Autoencoder, found a " + h.kind + " (" + h.arch.type +
-                          "); load it with load_network");
-    Autoencoder<S> ae(factory.make(h.arch.children[0]), factory.make(h.arch.children[1]));
-    Rng rng(0);
-    ae.build(h.input, rng);
-    Vector<S> values;
-    detail::read_values<S>(data, h, ae.params().slots(), values, path);
-    ae.params().values() = values;
-    return ae;
+    return detail::load_model<S>(path, [&](const detail::ModelFileHeader& h) {
+        if (h.kind != "Autoencoder" || h.arch.type != "Sequential" || h.arch.children.size() != 2)
+            throw FormatError("model file '" + path + "': expected an Autoencoder, found a " + h.kind + " (" + h.arch.type +
+                              "); load it with load_network");
+        Autoencoder<S> ae = detail::autoencoder_from_config(h.arch, factory);
+        Rng rng(0);
+        ae.build(h.input, rng);
+        return ae;
+    });
 }
 
 // Rebuild any saved model (a layer, or a whole autoencoder) as a Network.
 template <class S>
 Network<S> load_network(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
-    const std::string data = detail::read_file_bytes(path);
-    const auto h = detail::decode_header<S>(data, path);
-    Rng rng(0);
-    if (h.kind == "Autoencoder" && h.arch.type == "Sequential" && h.arch.children.size() == 2) {
-        // built as an Autoencoder so that tied decoder layers find their encoder Dense
-        Autoencoder<S> ae(factory.make(h.arch.children[0]), factory.make(h.arch.children[1]));
-        ae.build(h.input, rng);
-        Vector<S> values;
-        detail::read_values<S>(data, h, ae.params().slots(), values, path);
-        ae.params().values() = values;
-        return std::move(ae.network());
-    }
-    Network<S> net(factory.make(h.arch));
-    net.build(h.input, rng);
-    Vector<S> values;
-    detail::read_values<S>(data, h, net.params().slots(), values, path);
-    net.params().values() = values;
-    return net;
+    return detail::load_model<S>(path, [&](const detail::ModelFileHeader& h) {
+        Rng rng(0);
+        if (h.kind == "Autoencoder" && h.arch.type == "Sequential" && h.arch.children.size() == 2) {
+            // built as an Autoencoder so that tied decoder layers find their encoder Dense
+            Autoencoder<S> ae = detail::autoencoder_from_config(h.arch, factory);
+            ae.build(h.input, rng);
+            return std::move(ae.network());
+        }
+        Network<S> net(factory.make(h.arch));
+        net.build(h.input, rng);
+        return net;
+    });
 }
 
 // Load parameters into an existing, built autoencoder of the same
@@ -295,9 +316,7 @@ void load_weights(Autoencoder<S>& ae, const std::string& path) {
         throw FormatError("model file '" + path + "': architecture mismatch: file has " + h.arch.str() + ", model has " + mine.str());
     if (h.input != ae.input_shape())
         throw FormatError("model file '" + path + "': expected input shape " + ae.input_shape().str() + ", found " + h.input.str());
-    Vector<S> values;
-    detail::read_values<S>(data, h, ae.params().slots(), values, path);
-    ae.params().values() = values;  // only now, after every check passed
+    detail::assign_values<S>(data, h, ae.params(), path);
 }
 
 // Save a built VAE: architecture (type "VariationalAutoencoder": likelihood,
@@ -333,15 +352,12 @@ VariationalAutoencoder<S> vae_from_header(const ModelFileHeader& h, const LayerF
 // Rebuild a VAE from a file (training and evaluation generators seeded 0).
 template <class S>
 VariationalAutoencoder<S> load_vae(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
-    const std::string data = detail::read_file_bytes(path);
-    const auto h = detail::decode_header<S>(data, path);
-    VariationalAutoencoder<S> vae = detail::vae_from_header<S>(h, factory, path);
-    Rng rng(0);
-    vae.build(h.input, rng);
-    Vector<S> values;
-    detail::read_values<S>(data, h, vae.params().slots(), values, path);
-    vae.params().values() = values;
-    return vae;
+    return detail::load_model<S>(path, [&](const detail::ModelFileHeader& h) {
+        VariationalAutoencoder<S> vae = detail::vae_from_header<S>(h, factory, path);
+        Rng rng(0);
+        vae.build(h.input, rng);
+        return vae;
+    });
 }
 
 // Load parameters into an existing, built VAE of the same architecture
@@ -357,9 +373,7 @@ void load_weights(VariationalAutoencoder<S>& vae, const std::string& path) {
         throw FormatError("model file '" + path + "': architecture mismatch: file has " + h.arch.str() + ", model has " + mine.str());
     if (h.input != vae.input_shape())
         throw FormatError("model file '" + path + "': expected input shape " + vae.input_shape().str() + ", found " + h.input.str());
-    Vector<S> values;
-    detail::read_values<S>(data, h, vae.params().slots(), values, path);
-    vae.params().values() = values;  // only now, after every check passed
+    detail::assign_values<S>(data, h, vae.params(), path);
 }
 
 }  // namespace latent

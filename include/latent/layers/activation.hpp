@@ -9,7 +9,9 @@
 
 namespace latent {
 
-enum class Act { identity, relu, leaky_relu, elu, sigmoid, tanh, softplus, gelu };
+// gelu: the exact x Phi(x) (PyTorch's default); gelu_tanh: PyTorch's
+// approximate='tanh' form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+enum class Act { identity, relu, leaky_relu, elu, sigmoid, tanh, softplus, gelu, gelu_tanh };
 
 inline const char* act_name(Act a) {
     switch (a) {
@@ -21,14 +23,15 @@ inline const char* act_name(Act a) {
         case Act::tanh: return "tanh";
         case Act::softplus: return "softplus";
         case Act::gelu: return "gelu";
+        case Act::gelu_tanh: return "gelu_tanh";
     }
     return "?";
 }
 
 inline Act act_from_name(const std::string& name) {
-    for (Act a : {Act::identity, Act::relu, Act::leaky_relu, Act::elu, Act::sigmoid, Act::tanh, Act::softplus, Act::gelu})
+    for (Act a : {Act::identity, Act::relu, Act::leaky_relu, Act::elu, Act::sigmoid, Act::tanh, Act::softplus, Act::gelu, Act::gelu_tanh})
         if (name == act_name(a)) return a;
-    throw ConfigError("activation: expected one of identity, relu, leaky_relu, elu, sigmoid, tanh, softplus, gelu; found '" +
+    throw ConfigError("activation: expected one of identity, relu, leaky_relu, elu, sigmoid, tanh, softplus, gelu, gelu_tanh; found '" +
                       name + "'");
 }
 
@@ -64,9 +67,14 @@ public:
     using Mat = Matrix<S>;
 
     // alpha: negative slope (leaky_relu, default 0.01) or scale (elu, default 1).
-    explicit Activation(Act kind, double alpha = -1.0) : kind_(kind) {
+    // threshold (softplus only): y = x above it, as PyTorch's Softplus
+    // (whose default is 20); 0 keeps the exact log(1 + e^x) everywhere.
+    explicit Activation(Act kind, double alpha = -1.0, double threshold = 0.0) : kind_(kind) {
         alpha_ = static_cast<S>(alpha >= 0 ? alpha : (kind == Act::leaky_relu ? 0.01 : 1.0));
+        if (!(threshold >= 0)) throw ConfigError("Activation: expected a softplus threshold >= 0, found " + std::to_string(threshold));
+        threshold_ = static_cast<S>(threshold);
     }
+    double threshold() const { return static_cast<double>(threshold_); }
 
     std::string type() const override { return "Activation"; }
     Act kind() const { return kind_; }
@@ -98,10 +106,11 @@ public:
     LayerConfig config() const override {
         LayerConfig c("Activation");
         c.set("kind", std::string(act_name(kind_))).set("alpha", static_cast<double>(alpha_));
+        if (threshold_ > S(0)) c.set("threshold", static_cast<double>(threshold_));
         return c;
     }
     static LayerPtr<S> from_config(const LayerConfig& c) {
-        return std::make_unique<Activation>(act_from_name(c.get("kind")), c.get_double("alpha", -1.0));
+        return std::make_unique<Activation>(act_from_name(c.get("kind")), c.get_double("alpha", -1.0), c.get_double("threshold", 0.0));
     }
 
 private:
@@ -116,9 +125,17 @@ private:
             case Act::elu: Y = (X > S(0)).select(X, a * (X.exp() - S(1))); break;
             case Act::sigmoid: Y = detail::sigmoid_array(X); break;
             case Act::tanh: Y = X.tanh(); break;
-            case Act::softplus: Y = X.max(S(0)) + (-X.abs()).exp().log1p(); break;  // stable for any x
+            case Act::softplus:
+                if (threshold_ > S(0))
+                    Y = (X > threshold_).select(X, X.max(S(0)) + (-X.abs()).exp().log1p());
+                else
+                    Y = X.max(S(0)) + (-X.abs()).exp().log1p();  // stable for any x
+                break;
             case Act::gelu:  // exact form, as PyTorch's default: x * Phi(x)
                 Y = X.unaryExpr([](S v) { return S(0.5) * v * (S(1) + std::erf(v * S(0.70710678118654752440))); });
+                break;
+            case Act::gelu_tanh:  // 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3)
+                Y = X.unaryExpr([](S v) { return S(0.5) * v * (S(1) + std::tanh(S(0.79788456080286535588) * (v + S(0.044715) * v * v * v))); });
                 break;
         }
     }
@@ -134,11 +151,22 @@ private:
             case Act::elu: G = (X > S(0)).select(D, D * (Y + a)); break;           // d/dx a(e^x - 1) = y + a
             case Act::sigmoid: G = D * Y * (S(1) - Y); break;                       // s' = s (1 - s)
             case Act::tanh: G = D * (S(1) - Y.square()); break;                     // tanh' = 1 - y^2
-            case Act::softplus: G = D * detail::sigmoid_array(X); break;
+            case Act::softplus:
+                if (threshold_ > S(0))
+                    G = (X > threshold_).select(D, D * detail::sigmoid_array(X));
+                else
+                    G = D * detail::sigmoid_array(X);
+                break;
             case Act::gelu:  // Phi(x) + x phi(x)
                 G = D * X.unaryExpr([](S v) {
                     return S(0.5) * (S(1) + std::erf(v * S(0.70710678118654752440))) +
                            v * std::exp(S(-0.5) * v * v) * S(0.39894228040143267794);
+                });
+                break;
+            case Act::gelu_tanh:  // 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+                G = D * X.unaryExpr([](S v) {
+                    const S th = std::tanh(S(0.79788456080286535588) * (v + S(0.044715) * v * v * v));
+                    return S(0.5) * (S(1) + th) + S(0.5) * v * (S(1) - th * th) * S(0.79788456080286535588) * (S(1) + S(0.134145) * v * v);
                 });
                 break;
         }
@@ -146,6 +174,7 @@ private:
 
     Act kind_;
     S alpha_;
+    S threshold_ = S(0);
     const Mat* x_ = nullptr;
     Mat y_, dx_;
 };

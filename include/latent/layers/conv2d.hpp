@@ -148,6 +148,8 @@ public:
     // How the products are computed (automatic: chosen per shape); every
     // choice gives the same result up to rounding.
     void set_algorithm(ConvAlgorithm a) { engine_.set_algorithm(a); }
+    // The algorithm that runs (after the first call when automatic: measured per layer shape).
+    ConvAlgorithm algorithm() const { return engine_.algorithm(); }
 
 protected:
     ConvLayerBase(const char* layer_type, Index filters, Size2 kernel, ConvOptions options)

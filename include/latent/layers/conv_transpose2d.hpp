@@ -78,8 +78,12 @@ protected:
     void on_build(Shape in, Shape) override {
         engine_.configure(geometry(in), in.c);
         // Each output sums about C*kh*kw/(sh*sw) products: that is its fan-in.
-        const Index fan_in = std::max<Index>(in.c * kernel_.h * kernel_.w / (opt_.stride.h * opt_.stride.w), 1);
+        // PyTorch's default init instead reads fan-in off its (C, F, kh, kw)
+        // weight as F*kh*kw; `pytorch` follows it, so it draws what torch draws.
         const Index fan_out = filters_ * kernel_.h * kernel_.w;
+        const Index fan_in = opt_.init == WeightInit::pytorch
+                                 ? fan_out
+                                 : std::max<Index>(in.c * kernel_.h * kernel_.w / (opt_.stride.h * opt_.stride.w), 1);
         this->declare_params(fan_out, in.c, fan_in, fan_out);
     }
 

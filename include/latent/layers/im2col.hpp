@@ -25,18 +25,19 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "latent/core/gemm.hpp"
 #include "latent/core/threads.hpp"
 #include "latent/layers/layer.hpp"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace latent {
 
@@ -323,26 +324,6 @@ void accumulate_channel_sums(const Matrix<S>& dy, Index channels, Index P, S* db
     });
 }
 
-// Runs f(thread, i) for i in [0, count) on up to num_threads() threads
-// (OpenMP), thread t taking i = t, t + T, ...; returns the thread count used.
-template <class F>
-int parallel_chunks(Index count, F&& f) {
-    int threads = 1;
-#ifdef _OPENMP
-    threads = static_cast<int>(std::min<Index>(num_threads(), count));
-    if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-        {
-            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-            for (Index i = t; i < count; i += nt) f(t, i);
-        }
-        return threads;
-    }
-#endif
-    for (Index i = 0; i < count; ++i) f(0, i);
-    return threads;
-}
-
 // How ConvEngine computes (automatic picks per geometry; the others exist
 // so tests can check every path against the others).
 enum class ConvAlgorithm {
@@ -354,14 +335,54 @@ enum class ConvAlgorithm {
                      // stride 1), where the GEMM would be a matrix-vector product over a huge colT
 };
 
+inline const char* conv_algorithm_name(ConvAlgorithm a) {
+    switch (a) {
+        case ConvAlgorithm::im2col: return "im2col";
+        case ConvAlgorithm::im2col_flipped: return "im2col_flipped";
+        case ConvAlgorithm::direct: return "direct";
+        default: return "automatic";
+    }
+}
+
+// Seconds an algorithm takes on a layer shape, for tests: replaces timing.
+using ConvCostHook = std::function<double(ConvAlgorithm, const ConvGeometry&, Index features)>;
+
+// The algorithm measured fastest per layer shape (geometry, features,
+// scalar), shared by every engine of the process: chosen once, so results
+// are the same for every layer of that shape from then on.
+struct ConvChoices {
+    std::mutex mutex;
+    std::map<std::array<Index, 16>, ConvAlgorithm> chosen;
+    ConvCostHook hook;
+};
+
+inline ConvChoices& conv_choices() {
+    static ConvChoices* c = new ConvChoices;  // never destroyed: layers may run during static destruction
+    return *c;
+}
+
+inline std::array<Index, 16> conv_choice_key(const ConvGeometry& g, Index features, Index scalar_bytes) {
+    return {g.channels, g.height, g.width, g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h,
+            g.dilation_w, g.pad_top, g.pad_left, g.out_h, g.out_w, features, scalar_bytes, 0};
+}
+
+// Replaces timing by a cost function (tests; null restores timing) and forgets every choice.
+inline void set_conv_cost_hook(ConvCostHook hook) {
+    ConvChoices& c = conv_choices();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    c.hook = std::move(hook);
+    c.chosen.clear();
+}
+
 // Runs correlate / adjoint / weight gradients with reused buffers (no
 // allocation after the first call at a given batch size). Samples are split
 // into chunks small enough for colT to stay in cache; chunks run in
 // parallel, one per thread, each with its own buffers and single-threaded
 // GEMMs (no nested parallelism); weight gradients are summed per thread,
 // then added in thread order (deterministic for a given thread count).
-// The GEMMs go through detail::matmul by shape (core/gemm.hpp): our packed
-// kernel for float where it pays, Eigen otherwise.
+// The GEMMs go through detail::matmul (core/gemm.hpp), whose engine is
+// measured per shape class; the algorithm itself (automatic) is measured per
+// layer shape on the first call (choose_algorithm).
 template <class S>
 class ConvEngine {
 public:
@@ -375,6 +396,7 @@ public:
     void configure(const ConvGeometry& g, Index features) {
         geo_ = g;
         features_ = features;
+        chosen_ = algorithm_;
         // The adjoint at stride 1 as a correlation of B with the flipped kernel:
         // A[c, y, x] = sum_{f,ky',kx'} W'[(f,ky',kx'), c] B[f, y - pt' + ky'*d, x - pl' + kx'*d],
         // W'[(f,ky',kx'), c] = W[(c, kh-1-ky', kw-1-kx'), f], pt' = d*(kh-1) - pt.
@@ -390,23 +412,21 @@ public:
     }
     const ConvGeometry& geometry() const { return geo_; }
     void set_budget(Index scalars) { budget_ = std::max<Index>(scalars, 1); }
-    void set_algorithm(ConvAlgorithm a) { algorithm_ = a; }
+    void set_algorithm(ConvAlgorithm a) {
+        algorithm_ = a;
+        chosen_ = a;
+    }
+    // The algorithm that runs: the one set, or (automatic) the one measured
+    // fastest for this layer shape on the first call.
+    ConvAlgorithm algorithm() const { return chosen_; }
 
-    bool uses_direct() const {
-        return algorithm_ == ConvAlgorithm::direct ||
-               (algorithm_ == ConvAlgorithm::automatic && features_ <= 2 && geo_.stride_h == 1 && geo_.stride_w == 1);
-    }
-    bool uses_flipped_adjoint() const {
-        if (geo_.stride_h != 1 || geo_.stride_w != 1 || uses_direct()) return false;
-        if (algorithm_ == ConvAlgorithm::im2col_flipped) return true;
-        // Memory moved: flipped ~ (F*kh*kw + C) per position, plain ~ 2*C*kh*kw;
-        // a GEMM with C < 8 columns would be a matrix-vector product.
-        return algorithm_ == ConvAlgorithm::automatic && features_ < geo_.channels && geo_.channels >= 8;
-    }
+    bool uses_direct() const { return chosen_ == ConvAlgorithm::direct; }
+    bool uses_flipped_adjoint() const { return stride_one() && chosen_ == ConvAlgorithm::im2col_flipped; }
 
     // B (F*P x N) = correlate(A) [+ bias];  when grad_b is given also
     // dWT += colT(A)^T rows(grad_b). A: C*H*W x N, WT: C*kh*kw x F.
     void correlate(const Mat& a, const S* wt, Mat* b, const S* bias, const Mat* grad_b, S* dwt) {
+        if (chosen_ == ConvAlgorithm::automatic) choose_algorithm(a.cols());
         const Index N = a.cols(), P = geo_.positions(), K = geo_.patch_size(), F = features_;
         if (b) b->resize(F * P, N);
         if (uses_direct()) {
@@ -434,7 +454,7 @@ public:
             else
                 im2col(geo_, a.data() + n0 * a.rows(), cnt, col.data(), ld);
             if (b) {
-                matmul(rows, col, false, W, false, false, true);  // rows = colT WT
+                matmul(rows, col, false, W, false, false);  // rows = colT WT
                 S* out = b->data() + n0 * b->rows();
                 if (linear)
                     for (Index n = 0; n < cnt; ++n) from_linear(geo_, lay, F, rows.data() + n * Q, ld, bias, out + n * b->rows());
@@ -456,6 +476,7 @@ public:
     // A (C*H*W x N) = adjoint(B);  when image_a is given also
     // dWT += colT(image_a)^T rows(B). B: F*P x N.
     void adjoint(const Mat& b, const S* wt, Mat* a, const Mat* image_a, S* dwt) {
+        if (chosen_ == ConvAlgorithm::automatic) choose_algorithm(b.cols());
         const Index N = b.cols(), P = geo_.positions(), K = geo_.patch_size(), F = features_;
         const Index C = geo_.channels, KF = F * geo_.kernel_h * geo_.kernel_w;
         if (a) a->resize(geo_.image_size(), N);
@@ -490,7 +511,7 @@ public:
                 const Index lda = cnt * Qa;
                 Map col(w.col.data(), lda, KF), rows(w.rows.data(), lda, C);
                 im2col_linear(flip_, lay_f, bc, cnt, w.pad.data(), col.data(), lda);
-                matmul(rows, col, false, Wf, false, false, true);
+                matmul(rows, col, false, Wf, false, false);
                 for (Index n = 0; n < cnt; ++n)
                     from_linear(flip_, lay_f, C, rows.data() + n * Qa, lda, static_cast<const S*>(nullptr), a->data() + (n0 + n) * a->rows());
             }
@@ -498,7 +519,7 @@ public:
                 const Index ld = cnt * P;
                 Map col(w.col.data(), ld, K), rows(w.rows.data(), ld, F);
                 to_position_rows(bc, F, P, cnt, rows.data(), ld);
-                matmul(col, rows, false, W, true, false, true);  // colT = rows WT^T
+                matmul(col, rows, false, W, true, false);  // colT = rows WT^T
                 col2im(geo_, col.data(), ld, cnt, a->data() + n0 * a->rows());
             }
             if (image_a) {
@@ -525,6 +546,52 @@ private:
     struct Workspace {
         Vector<S> col, rows, dw, pad;
     };
+
+    // The automatic choice: the cached one for this layer shape, or each
+    // candidate timed now on up to 4 synthetic samples, one forward plus
+    // both gradients (what a training step runs), the fastest kept.
+    void choose_algorithm(Index batch) {
+        ConvChoices& cc = conv_choices();
+        const auto key = conv_choice_key(geo_, features_, static_cast<Index>(sizeof(S)));
+        ConvCostHook hook;
+        {
+            std::lock_guard<std::mutex> lock(cc.mutex);
+            const auto it = cc.chosen.find(key);
+            if (it != cc.chosen.end()) {
+                chosen_ = it->second;
+                return;
+            }
+            hook = cc.hook;
+        }
+        std::vector<ConvAlgorithm> candidates{ConvAlgorithm::im2col, ConvAlgorithm::direct};
+        if (stride_one() && features_ > 1) candidates.insert(candidates.begin() + 1, ConvAlgorithm::im2col_flipped);
+        ConvAlgorithm best = ConvAlgorithm::im2col;
+        double best_time = 1e300;
+        if (hook) {
+            for (ConvAlgorithm c : candidates) {
+                const double t = hook(c, geo_, features_);
+                if (t < best_time) best_time = t, best = c;
+            }
+        } else {
+            const Index n = std::clamp<Index>(batch, 1, 4), K = geo_.patch_size();
+            Mat a(geo_.image_size(), n), b, a2;
+            for (Index i = 0; i < a.size(); ++i) a.data()[i] = S(static_cast<double>(i % 13) / 13.0 - 0.5);
+            Vector<S> w(K * features_), dw(K * features_);
+            for (Index i = 0; i < w.size(); ++i) w[i] = S(static_cast<double>(i % 7) / 7.0 - 0.5);
+            for (ConvAlgorithm c : candidates) {
+                chosen_ = c;
+                const double t = gemm_time([&] {
+                    dw.setZero();
+                    correlate(a, w.data(), &b, nullptr, nullptr, nullptr);
+                    correlate(a, w.data(), nullptr, nullptr, &b, dw.data());
+                    adjoint(b, w.data(), &a2, nullptr, nullptr);
+                });
+                if (t < best_time) best_time = t, best = c;
+            }
+        }
+        std::lock_guard<std::mutex> lock(cc.mutex);
+        chosen_ = cc.chosen.emplace(key, best).first->second;  // the first result stored wins
+    }
     bool stride_one() const { return geo_.stride_h == 1 && geo_.stride_w == 1; }
 
     // Samples per chunk: within the budget, and enough chunks for every thread.
@@ -551,10 +618,10 @@ private:
         const Index K = geo_.patch_size(), F = features_;
         if (dw_transposed_) {
             Map dWt(w.dw.data(), F, K);
-            matmul(dWt, rows, true, col, false, true, true);
+            matmul(dWt, rows, true, col, false, true);
         } else {
             Map dW(w.dw.data(), K, F);
-            matmul(dW, col, true, rows, false, true, true);
+            matmul(dW, col, true, rows, false, true);
         }
     }
     // dwt += the threads' weight gradients, in thread order. `transposed`:
@@ -749,6 +816,7 @@ private:
     Index features_ = 0;
     Index budget_ = default_budget;
     ConvAlgorithm algorithm_ = ConvAlgorithm::automatic;
+    ConvAlgorithm chosen_ = ConvAlgorithm::automatic;
     std::vector<Workspace> work_;
     Vector<S> flip_w_;
     bool dw_transposed_ = false;

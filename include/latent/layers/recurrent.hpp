@@ -52,33 +52,10 @@ auto logistic(const Eigen::ArrayBase<D>& x) {
 #endif
 }
 
-// Threads and small products: a recurrent layer runs T per-step products
-// (W_hh h: G*H x H times H x N) in sequence, and an OpenMP parallel region
-// per step costs more than it saves (Eigen's own cutoff is ~50k
-// multiply-adds). So a product, or the step loop, below this many
-// multiply-adds runs on one thread; larger ones use the thread count set
-// with set_num_threads. The products go through detail::matmul (our float
-// kernel where the shape suits it): Eigen's threaded product makes its
-// threads spin-wait on each other's packed panels, which with a second
-// process on one of two cores made the LSTM autoencoder step 2.7x slower
-// on 2 threads than on 1 (ours only joins at the end: 1.7x).
-inline constexpr double recurrent_parallel_work = 16.0 * 1024 * 1024;
-
-// Eigen's thread count set to 1 for a scope, then restored.
-class SingleThreadScope {
-public:
-    explicit SingleThreadScope(bool active) : saved_(active ? Eigen::nbThreads() : 1) {
-        if (saved_ > 1) Eigen::setNbThreads(1);
-    }
-    ~SingleThreadScope() {
-        if (saved_ > 1) Eigen::setNbThreads(saved_);
-    }
-    SingleThreadScope(const SingleThreadScope&) = delete;
-    SingleThreadScope& operator=(const SingleThreadScope&) = delete;
-
-private:
-    int saved_;
-};
+// Threads: the products go through detail::matmul, which measures per
+// shape class whether a second thread pays (the per-step W_hh h products
+// are small, and an OpenMP region per step can cost more than it saves);
+// nothing here changes a process-wide setting.
 
 }  // namespace detail
 
@@ -161,10 +138,7 @@ public:
 
         // A = W_ih X + b_ih, all steps
         a_.resize(G, steps * N);
-        {
-            const detail::SingleThreadScope serial(small(static_cast<double>(G) * static_cast<double>(x.rows()) * static_cast<double>(steps * N)));
-            detail::matmul(a_, w_ih_.w(), false, x, false, false, true);
-        }
+        detail::matmul(a_, w_ih_.w(), false, x, false, false);
         a_.colwise() += b_ih_.w().col(0);
 
         states_.resize(SH, (steps + 1) * N);
@@ -176,12 +150,11 @@ public:
         }
         cache_.resize(cell_->cache_blocks() * H, steps * N);
         b_.resize(G, N);
-        const detail::SingleThreadScope serial(small(step_work(N)));
         for (Index t = 0; t < steps; ++t) {
             auto prev = states_.middleCols(t * N, N);
             auto next = states_.middleCols((t + 1) * N, N);
             // B_t = W_hh h_{t-1} + b_hh
-            detail::matmul(b_, w_hh_.w(), false, prev.topRows(H), false, false, true);
+            detail::matmul(b_, w_hh_.w(), false, prev.topRows(H), false, false);
             b_.colwise() += b_hh_.w().col(0);
             cell_->forward(a_.middleCols(t * N, N), b_, prev, next, cache_.middleCols(t * N, N));
             if (masked_)
@@ -227,23 +200,19 @@ public:
         da_.resize(G, T * N);
         if (!shared) db_.resize(G, T * N);
         dprev_.resize(SH, N);
-        {
-            const detail::SingleThreadScope serial(small(step_work(N)));
-            backward_steps(dy, has_dy);
-        }
+        backward_steps(dy, has_dy);
         init_grad_.resize(static_cast<std::size_t>(cell_->states()));
         for (Index k = 0; k < cell_->states(); ++k) init_grad_[static_cast<std::size_t>(k)] = ds_.middleRows(k * H, H);
 
         const Mat& dB = shared ? da_ : db_;
-        const detail::SingleThreadScope serial(small(static_cast<double>(G) * static_cast<double>(x_->rows() + H) * static_cast<double>(T * N)));
         // dW_ih += dA X^T, db_ih += sum dA, dW_hh += dB H_prev^T, db_hh += sum dB
-        detail::matmul(w_ih_.g(), da_, false, *x_, true, true, true);
+        detail::matmul(w_ih_.g(), da_, false, *x_, true, true);
         b_ih_.g().col(0) += da_.rowwise().sum();
-        detail::matmul(w_hh_.g(), dB, false, states_.topLeftCorner(H, T * N), true, true, true);
+        detail::matmul(w_hh_.g(), dB, false, states_.topLeftCorner(H, T * N), true, true);
         b_hh_.g().col(0) += dB.rowwise().sum();
         if (this->input_grad_) {
             dx_.resize(x_->rows(), T * N);
-            detail::matmul(dx_, w_ih_.w(), true, da_, false, false, true);
+            detail::matmul(dx_, w_ih_.w(), true, da_, false, false);
         }
         return dx_;
     }
@@ -322,17 +291,12 @@ private:
             auto db = shared ? da_.middleCols(t * N, N) : db_.middleCols(t * N, N);
             cell_->backward(cache_.middleCols(t * N, N), states_.middleCols(t * N, N), *d_new, da, db, dprev_);
             // dh_{t-1} += W_hh^T dB_t
-            detail::matmul(dprev_.topRows(H), w_hh_.w(), true, db, false, true, true);
+            detail::matmul(dprev_.topRows(H), w_hh_.w(), true, db, false, true);
             if (masked_) dprev_.array() += ds_.array().rowwise() * carry01_.row(t).array();
             ds_.swap(dprev_);
         }
     }
 
-    // Multiply-adds of one step's recurrent product.
-    double step_work(Index batch) const {
-        return static_cast<double>(cell_->gates() * units_) * static_cast<double>(units_) * static_cast<double>(batch);
-    }
-    static bool small(double work) { return work < detail::recurrent_parallel_work; }
     void check_state(const State& s, Index batch, const char* what) const {
         if (static_cast<Index>(s.size()) != cell_->states())
             throw ShapeError(this->where() + ": expected an " + what + " of " + std::to_string(cell_->states()) +

@@ -49,7 +49,7 @@ public:
         this->check_input(x);
         x_ = &x;
         y_.resize(source_->in_features(), x.cols());
-        y_.noalias() = source_->weight().transpose() * x;
+        detail::matmul(y_, source_->weight(), true, x, false, false);
         y_.colwise() += bias_.w().col(0);
         return y_;
     }
@@ -57,11 +57,11 @@ public:
     // dW_src += X dY^T,  db += sum_batch dY,  dX = W_src dY
     const Mat& backward(const Mat& dy) override {
         this->check_grad(dy, x_->cols());
-        source_->weight_grad().noalias() += (*x_) * dy.transpose();
+        detail::matmul(source_->weight_grad(), *x_, false, dy, true, true);
         bias_.g().col(0) += dy.rowwise().sum();
         if (this->input_grad_) {
             dx_.resize(x_->rows(), dy.cols());
-            dx_.noalias() = source_->weight() * dy;
+            detail::matmul(dx_, source_->weight(), false, dy, false, false);
         }
         return dx_;
     }

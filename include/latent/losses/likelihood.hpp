@@ -141,15 +141,24 @@ public:
     // E[x | out]: sigmoid(logits) for bernoulli, the means for gaussian.
     template <class S>
     Matrix<S> mean(const Matrix<S>& out) const {
+        Matrix<S> m(out.rows() / outputs_per_feature(), out.cols());
+        mean_into(out, m);
+        return m;
+    }
+    // The same into dst (features x N: a matrix or a block of one), allocating nothing.
+    template <class S, class Dst>
+    void mean_into(const Matrix<S>& out, Dst&& dst) const {
+        if (kind_ == LikelihoodKind::gaussian_learned && out.rows() % 2 != 0)
+            throw ShapeError("gaussian_learned likelihood: expected an even number of decoder outputs [mean; log-variance], found " +
+                             std::to_string(out.rows()));
+        const Index rows = out.rows() / outputs_per_feature();
+        if (dst.rows() != rows || dst.cols() != out.cols())
+            throw ShapeError(name() + " likelihood: expected a mean buffer " + std::to_string(rows) + "x" + std::to_string(out.cols()) +
+                             ", found " + std::to_string(dst.rows()) + "x" + std::to_string(dst.cols()));
         if (kind_ == LikelihoodKind::bernoulli)
-            return ((-out.array()).exp() + S(1)).inverse().matrix();  // saturates to 0/1 without NaN
-        if (kind_ == LikelihoodKind::gaussian_learned) {
-            if (out.rows() % 2 != 0)
-                throw ShapeError("gaussian_learned likelihood: expected an even number of decoder outputs [mean; log-variance], found " +
-                                 std::to_string(out.rows()));
-            return out.topRows(out.rows() / 2);
-        }
-        return out;
+            dst = ((-out.array()).exp() + S(1)).inverse().matrix();  // saturates to 0/1 without NaN
+        else
+            dst = out.topRows(rows);
     }
 
     friend bool operator==(const Likelihood& a, const Likelihood& b) { return a.kind_ == b.kind_ && a.sigma_ == b.sigma_; }

@@ -52,18 +52,26 @@ public:
     // One loss value per sample (column), summed over features for
     // sum_features and averaged over (observed) features for mean.
     Vector<S> per_sample(const Mat& pred, const Mat& target, const Mat* mask = nullptr) const {
+        Vector<S> out(pred.cols());
+        per_sample_into(pred, target, elem_, out, mask);
+        return out;
+    }
+    // The same into out (length N) with the caller's scratch (pred-sized):
+    // touches no member, so one loss may serve many threads (serve/predictor.hpp).
+    void per_sample_into(const Mat& pred, const Mat& target, Arr& scratch, Eigen::Ref<Vector<S>> out, const Mat* mask = nullptr) const {
         check(pred, target, mask);
-        elem_.resize(pred.rows(), pred.cols());
-        elementwise(pred, target, elem_, nullptr);
-        if (mask) elem_ = (mask->array() == S(0)).select(S(0), elem_ * mask->array());
-        Vector<S> out = elem_.colwise().sum().transpose();
+        if (out.size() != pred.cols())
+            throw ShapeError(name() + " loss: expected an output of " + std::to_string(pred.cols()) + " values, found " + std::to_string(out.size()));
+        scratch.resize(pred.rows(), pred.cols());
+        elementwise(pred, target, scratch, nullptr);
+        if (mask) scratch = (mask->array() == S(0)).select(S(0), scratch * mask->array());
+        out = scratch.colwise().sum().transpose();
         if (reduction_ == Reduction::mean) {
             for (Index j = 0; j < out.size(); ++j) {
                 const S n = mask ? mask->col(j).sum() : static_cast<S>(pred.rows());
                 out(j) = n > S(0) ? out(j) / n : S(0);
             }
         }
-        return out;
     }
 
 protected:
@@ -149,8 +157,12 @@ private:
     S delta_;
 };
 
-// Binary cross-entropy on probabilities p in (0, 1): -(t log p + (1-t) log(1-p)).
-// p is clamped to [eps, 1 - eps]; prefer BCEWithLogitsLoss after a linear layer.
+// Binary cross-entropy on probabilities p in [0, 1], as PyTorch's BCELoss:
+//   l = -(t max(log p, -100) + (1-t) max(log(1-p), -100))
+//   dl/dp = (p - t) / max(p (1-p), 1e-12f)
+// so a perfect prediction at the edge (p = t = 0 or 1) has gradient 0 and a
+// saturated wrong one a large finite gradient (1e12), in float too. Prefer
+// BCEWithLogitsLoss after a linear layer.
 template <class S>
 class BCELoss : public Loss<S> {
 public:
@@ -161,12 +173,10 @@ public:
 
 protected:
     void elementwise(const Mat& pm, const Mat& tm, Arr& out, Mat* grad) const override {
-        const auto p = pm.array();
+        const auto p = pm.array().max(S(0)).min(S(1));  // [0, 1], as torch requires
         const auto t = tm.array();
-        const S eps = std::is_same<S, float>::value ? S(1e-7) : S(1e-12);
-        const auto pc = p.max(eps).min(S(1) - eps);
-        out = -(t * pc.log() + (S(1) - t) * (S(1) - pc).log());
-        if (grad) grad->array() = (pc - t) / (pc * (S(1) - pc));
+        out = -(t * p.log().max(S(-100)) + (S(1) - t) * (-p).log1p().max(S(-100)));
+        if (grad) grad->array() = (p - t) / (p * (S(1) - p)).max(static_cast<S>(1e-12f));  // torch: a float epsilon
     }
 };
 

@@ -147,7 +147,7 @@ public:
         this->check_input(x);
         x_ = &x;
         h_.resize(units_, x.cols());
-        h_.noalias() = weight_.w() * x;
+        detail::matmul(h_, weight_.w(), false, x, false, false);
         h_.colwise() += bias_.w().col(0);
         h_ = h_.unaryExpr([](S v) { return detail::sigmoid(v); });
         train_ = mode == Mode::train;
@@ -177,9 +177,12 @@ public:
             weight_.g() += ((S(2) * c) * a2_.rowwise().sum()).asDiagonal() * weight_.w();
         }
         dz_.array() *= h * (S(1) - h);
-        weight_.g().noalias() += dz_ * x_->transpose();
+        detail::matmul(weight_.g(), dz_, false, *x_, true, true);
         bias_.g().col(0) += dz_.rowwise().sum();
-        if (this->input_grad_) dx_.noalias() = weight_.w().transpose() * dz_;
+        if (this->input_grad_) {
+            dx_.resize(x_->rows(), dz_.cols());
+            detail::matmul(dx_, weight_.w(), true, dz_, false, false);
+        }
         return dx_;
     }
     S penalty() const override { return penalty_; }

@@ -49,22 +49,49 @@ public:
     void set_weight_penalty(WeightPenalty<S> p) { weight_penalty_ = p; }
     const WeightPenalty<S>& weight_penalty() const { return weight_penalty_; }
 
-    Mat encode(const Mat& x, Index batch_size = 256) { return run(*encoder_, x, input_shape(), batch_size); }
-    Mat decode(const Mat& z, Index batch_size = 256) { return run(*decoder_, z, code_shape(), batch_size); }
-    Mat reconstruct(const Mat& x, Index batch_size = 256) { return net_.predict(x, batch_size); }
+    // Inference in infer mode, `batch_size` columns at a time (Network::for_chunks:
+    // batch_size <= 0 throws ConfigError, no columns give an empty result).
+    Mat encode(const Mat& x, Index batch_size = 256) { return run(*encoder_, x, input_size(), batch_size, "Autoencoder::encode"); }
+    Mat decode(const Mat& z, Index batch_size = 256) { return run(*decoder_, z, code_shape().size(), batch_size, "Autoencoder::decode"); }
+    Mat reconstruct(const Mat& x, Index batch_size = 256) { return run(net_.root(), x, input_size(), batch_size, "Autoencoder::reconstruct"); }
+
+    // The same into a caller's buffer (code_size x N, input_size x N): no
+    // allocation once the layers have seen this batch size.
+    void encode_into(const Mat& x, Eigen::Ref<Mat> out, Index batch_size = 256) {
+        net_.run_into(*encoder_, x, input_size(), out, batch_size, "Autoencoder::encode");
+    }
+    void decode_into(const Mat& z, Eigen::Ref<Mat> out, Index batch_size = 256) {
+        net_.run_into(*decoder_, z, code_shape().size(), out, batch_size, "Autoencoder::decode");
+    }
+    void reconstruct_into(const Mat& x, Eigen::Ref<Mat> out, Index batch_size = 256) {
+        net_.run_into(net_.root(), x, input_size(), out, batch_size, "Autoencoder::reconstruct");
+    }
 
     // Per-sample reconstruction error under the model's loss (anomaly scores).
     Vector<S> reconstruction_error(const Mat& x, Index batch_size = 256) {
         return loss_->per_sample(reconstruct(x, batch_size), x);
     }
 
+    // Make this (unbuilt) autoencoder, of the same architecture as `source`,
+    // an inference copy of it: built for source's input shape, its parameter
+    // slots reading source's values (never written). serve/predictor.hpp
+    // builds one per thread.
+    void build_shared(const Autoencoder& source) { build_shared(source.network()); }
+    // The same from an autoencoder's network (as load_network returns it).
+    void build_shared(const Network<S>& source) {
+        tie_weights();
+        net_.build_shared(source.input_shape(), source.params());
+    }
+
     Layer<S>& encoder() { return *encoder_; }
     Layer<S>& decoder() { return *decoder_; }
     Network<S>& network() { return net_; }
+    const Network<S>& network() const { return net_; }
     std::vector<ParamView<S>> parameters() const { return net_.parameters(); }
 
     // Trainable
     ParamBuffer<S>& params() override { return net_.params(); }
+    const ParamBuffer<S>& params() const { return net_.params(); }
     Index input_size() const override { return input_shape().size(); }
     Index target_size() const override { return output_shape().size(); }
 
@@ -100,17 +127,9 @@ private:
         }
     }
 
-    Mat run(Layer<S>& layer, const Mat& x, Shape in, Index batch_size) {
-        if (!built()) throw Error("Autoencoder: expected a built model, found one not yet built (call build(input_shape, rng))");
-        if (x.rows() != in.size())
-            throw ShapeError("Autoencoder: expected " + std::to_string(in.size()) + " features per column, found " +
-                             std::to_string(x.rows()));
+    Mat run(Layer<S>& layer, const Mat& x, Index rows, Index batch_size, const char* what) {
         Mat out(layer.output_shape().size(), x.cols());
-        for (Index start = 0; start < x.cols(); start += batch_size) {
-            const Index n = std::min(batch_size, x.cols() - start);
-            chunk_ = x.middleCols(start, n);
-            out.middleCols(start, n) = layer.forward(chunk_, Mode::infer);
-        }
+        net_.run_into(layer, x, rows, out, batch_size, what);
         return out;
     }
 
@@ -119,7 +138,7 @@ private:
     Layer<S>* decoder_ = nullptr;
     std::unique_ptr<Loss<S>> loss_;
     WeightPenalty<S> weight_penalty_;
-    Mat grad_, chunk_;
+    Mat grad_;
 };
 
 }  // namespace latent

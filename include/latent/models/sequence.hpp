@@ -23,7 +23,6 @@
 #include <algorithm>
 #include <memory>
 
-#include "latent/io/model_file.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/layers/gru.hpp"
 #include "latent/layers/lstm.hpp"
@@ -98,12 +97,68 @@ void check_flat(const Matrix<S>& x, Index rows, const char* what, const char* pa
 }
 
 // Targets or a mask shaped like the targets: rows x cols.
-template <class S>
-void check_like(const Matrix<S>& m, Index rows, Index cols, const char* what, const char* part) {
+template <class M>
+void check_like(const M& m, Index rows, Index cols, const char* what, const char* part) {
     if (m.rows() != rows || m.cols() != cols)
         throw ShapeError(std::string(what) + ": expected " + part + " " + std::to_string(rows) + "x" + std::to_string(cols) + ", found " +
                          shape_of(m));
 }
+
+}  // namespace detail
+
+namespace detail {
+
+// Seq2Seq's three layers as one root for its Network: each child is built
+// for its own input shape (they are not a pipeline; Seq2Seq runs them one
+// by one), and its parameters are named "<name>.<param>".
+template <class S>
+class LayerGroup : public Layer<S> {
+public:
+    LayerGroup& add(std::string name, LayerPtr<S> layer, Shape input) {
+        names_.push_back(std::move(name));
+        layers_.push_back(std::move(layer));
+        inputs_.push_back(input);
+        return *this;
+    }
+    std::string type() const override { return "LayerGroup"; }
+    std::size_t size() const { return layers_.size(); }
+    const Layer<S>& operator[](std::size_t i) const { return *layers_.at(i); }
+    const std::string& name(std::size_t i) const { return names_.at(i); }
+    Shape compute_output_shape(Shape) const override { return layers_.back()->output_shape(inputs_.back()); }
+    void collect_params(const std::string& prefix, std::vector<NamedSlot<S>>& out) override {
+        for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->collect_params(prefix.empty() ? names_[i] : prefix + "." + names_[i], out);
+    }
+    const Matrix<S>& forward(const Matrix<S>&, Mode) override { throw Error("LayerGroup: its layers run one by one, not as a pipeline"); }
+    const Matrix<S>& backward(const Matrix<S>&) override { throw Error("LayerGroup: its layers run one by one, not as a pipeline"); }
+    void set_input_grad(bool needed) override {
+        this->input_grad_ = needed;
+        for (auto& l : layers_) l->set_input_grad(needed);
+    }
+    void attach_rng(Rng* rng) override {
+        this->rng_ = rng;
+        for (auto& l : layers_) l->attach_rng(rng);
+    }
+    void reset_state() override {
+        for (auto& l : layers_) l->reset_state();
+    }
+    LayerConfig config() const override {
+        LayerConfig c("LayerGroup");
+        for (const auto& l : layers_) c.children.push_back(l->config());
+        return c;
+    }
+
+protected:
+    Shape build_shapes(Shape) override {
+        Shape out;
+        for (std::size_t i = 0; i < layers_.size(); ++i) out = layers_[i]->build(inputs_[i]);
+        return out;
+    }
+
+private:
+    std::vector<LayerPtr<S>> layers_;
+    std::vector<std::string> names_;
+    std::vector<Shape> inputs_;
+};
 
 }  // namespace detail
 
@@ -121,7 +176,10 @@ public:
     using Mat = Matrix<S>;
     using Seq = Sequence<S>;
 
-    SequenceAutoencoder(const SequenceAutoencoderOptions& o, Rng& rng) : opt_(o) {
+    // Builds and initializes the model from `rng`.
+    SequenceAutoencoder(const SequenceAutoencoderOptions& o, Rng& rng) : SequenceAutoencoder(o) { build(rng); }
+    // The layers only, not yet built: call build(rng), or build_shared (an inference copy).
+    explicit SequenceAutoencoder(const SequenceAutoencoderOptions& o) : opt_(o) {
         if (o.steps <= 0 || o.features <= 0)
             throw ConfigError("SequenceAutoencoder: expected steps > 0 and features > 0, found " + std::to_string(o.steps) + " and " +
                               std::to_string(o.features));
@@ -146,9 +204,17 @@ public:
         auto root = std::make_unique<Sequential<S>>();
         root->add(std::move(enc), "encoder").add(std::move(rep), "repeat").add(std::move(dec), "decoder").add(std::move(out), "output");
         net_ = Network<S>(std::move(root));
-        net_.build(sequence_shape(o.steps, o.features), rng);
         loss_ = std::make_unique<SequenceMSELoss<S>>();
     }
+
+    // Build for (steps x features) and initialize the parameters from rng.
+    void build(Rng& rng) { net_.build(sequence_shape(opt_.steps, opt_.features), rng); }
+    // Make this unbuilt model (same options as `source`) an inference copy
+    // of it: its parameter slots read source's values (serve/predictor.hpp).
+    void build_shared(const SequenceAutoencoder& source) {
+        net_.build_shared(sequence_shape(opt_.steps, opt_.features), source.net_.params());
+    }
+    bool built() const { return net_.built(); }
 
     const SequenceAutoencoderOptions& options() const { return opt_; }
     Index steps() const { return opt_.steps; }
@@ -161,29 +227,41 @@ public:
     }
     const SequenceLoss<S>& loss() const { return *loss_; }
 
-    // x: (T*F) x N flattened time-major; step_mask: T x N or null.
+    // x: (T*F) x N flattened time-major; step_mask: T x N or null. Chunked
+    // by Network::for_chunks (batch_size <= 0: ConfigError; no columns: empty).
     Mat encode(const Mat& x, const Mat* step_mask = nullptr, Index batch_size = 256) {
-        return chunked(x, step_mask, batch_size, code_size(), [&](const Mat* m) { return &run_encoder(xp_, m, Mode::infer); },
-                       false);
+        Mat out(code_size(), x.cols());
+        encode_into(x, out, step_mask, batch_size);
+        return out;
     }
     Mat reconstruct(const Mat& x, const Mat* step_mask = nullptr, Index batch_size = 256) {
-        return chunked(x, step_mask, batch_size, steps() * features(), [&](const Mat* m) { return &run(xp_, m, Mode::infer); }, true);
+        Mat out(steps() * features(), x.cols());
+        reconstruct_into(x, out, step_mask, batch_size);
+        return out;
     }
     Seq reconstruct(const Seq& x, const Mat* step_mask = nullptr) {
         return unflatten_sequence(reconstruct(flatten_sequence(x), step_mask), steps());
     }
+    // The same into a caller's buffer (code_size x N, (T*F) x N).
+    void encode_into(const Mat& x, Eigen::Ref<Mat> out, const Mat* step_mask = nullptr, Index batch_size = 256) {
+        detail::check_like(out, code_size(), x.cols(), "SequenceAutoencoder::encode", "an output buffer");
+        chunked(x, step_mask, batch_size, "SequenceAutoencoder::encode", [&](const Mat* m, Index start, Index n) {
+            out.middleCols(start, n) = run_encoder(xp_, m, Mode::infer);
+        });
+    }
+    void reconstruct_into(const Mat& x, Eigen::Ref<Mat> out, const Mat* step_mask = nullptr, Index batch_size = 256) {
+        detail::check_like(out, steps() * features(), x.cols(), "SequenceAutoencoder::reconstruct", "an output buffer");
+        chunked(x, step_mask, batch_size, "SequenceAutoencoder::reconstruct", [&](const Mat* m, Index start, Index n) {
+            detail::packed_to_flat(run(xp_, m, Mode::infer), steps(), flat_);
+            out.middleCols(start, n) = flat_;
+        });
+    }
     // Per-step loss (T x N; 0 at padded steps): an anomaly score over time.
     Mat step_errors(const Mat& x, const Mat* step_mask = nullptr, Index batch_size = 256) {
-        detail::check_flat(x, steps() * features(), "SequenceAutoencoder::step_errors");
         Mat out(steps(), x.cols());
-        for (Index s = 0; s < x.cols(); s += batch_size) {
-            const Index n = std::min(batch_size, x.cols() - s);
-            chunk_ = x.middleCols(s, n);
-            detail::flat_to_packed(chunk_, steps(), xp_);
-            if (step_mask) mask_chunk_ = step_mask->middleCols(s, n);
-            const Mat& y = run(xp_, step_mask ? &mask_chunk_ : nullptr, Mode::infer);
-            out.middleCols(s, n) = loss_->per_step_packed(y, xp_, steps(), step_mask ? &mask_chunk_ : nullptr);
-        }
+        chunked(x, step_mask, batch_size, "SequenceAutoencoder::step_errors", [&](const Mat* m, Index start, Index n) {
+            out.middleCols(start, n) = loss_->per_step_packed(run(xp_, m, Mode::infer), xp_, steps(), m);
+        });
         return out;
     }
     // Per-sequence loss (N): the mean of step_errors over each sequence's real steps.
@@ -201,6 +279,7 @@ public:
     // The model as one flat-interface layer stack (no masks there):
     // Sequential{encoder, repeat, decoder, output}.
     Network<S>& network() { return net_; }
+    const Network<S>& network() const { return net_; }
     std::vector<ParamView<S>> parameters() const { return net_.parameters(); }
     Recurrent<S>& encoder_layer(std::size_t i) { return *encoder_.at(i); }
     Recurrent<S>& decoder_layer(std::size_t i) { return *decoder_.at(i); }
@@ -253,26 +332,17 @@ private:
         for (std::size_t i = encoder_.size(); i-- > 0;) g = &encoder_[i]->backward_packed(*g);
     }
 
+    // Network::for_chunks over the flattened columns; each chunk packed into
+    // xp_ (and its step mask cut) before f(mask or null, start, n).
     template <class F>
-    Mat chunked(const Mat& x, const Mat* step_mask, Index batch_size, Index out_rows, F&& f, bool sequence_out) {
-        detail::check_flat(x, steps() * features(), "SequenceAutoencoder");
-        if (batch_size <= 0) throw ConfigError("SequenceAutoencoder: expected batch_size > 0, found " + std::to_string(batch_size));
-        if (step_mask) detail::check_step_mask(step_mask, steps(), x.cols(), "SequenceAutoencoder");
-        Mat out(out_rows, x.cols());
-        for (Index s = 0; s < x.cols(); s += batch_size) {
-            const Index n = std::min(batch_size, x.cols() - s);
-            chunk_ = x.middleCols(s, n);
-            detail::flat_to_packed(chunk_, steps(), xp_);
-            if (step_mask) mask_chunk_ = step_mask->middleCols(s, n);
-            const Mat* y = f(step_mask ? &mask_chunk_ : nullptr);
-            if (sequence_out) {
-                detail::packed_to_flat(*y, steps(), flat_);
-                out.middleCols(s, n) = flat_;
-            } else {
-                out.middleCols(s, n) = *y;
-            }
-        }
-        return out;
+    void chunked(const Mat& x, const Mat* step_mask, Index batch_size, const char* what, F&& f) {
+        if (step_mask) detail::check_step_mask(step_mask, steps(), x.cols(), what);
+        net_.for_chunks(x, steps() * features(), batch_size, what, [&](const Mat& chunk, Index start) {
+            const Index n = chunk.cols();
+            detail::flat_to_packed(chunk, steps(), xp_);
+            if (step_mask) mask_chunk_ = step_mask->middleCols(start, n);
+            f(step_mask ? &mask_chunk_ : nullptr, start, n);
+        });
     }
 
     SequenceAutoencoderOptions opt_;
@@ -281,7 +351,7 @@ private:
     RepeatVector<S>* repeat_ = nullptr;
     TimeDistributed<S>* output_ = nullptr;
     std::unique_ptr<SequenceLoss<S>> loss_;
-    Mat xp_, yp_, grad_, step_mask_, chunk_, mask_chunk_, flat_;
+    Mat xp_, yp_, grad_, step_mask_, mask_chunk_, flat_;
 };
 
 struct Seq2SeqOptions {
@@ -299,42 +369,53 @@ public:
     using Seq = Sequence<S>;
     using State = typename Recurrent<S>::State;
 
-    Seq2Seq(const Seq2SeqOptions& o, Rng& rng) : opt_(o) {
+    // Builds and initializes the model from `rng`.
+    Seq2Seq(const Seq2SeqOptions& o, Rng& rng) : Seq2Seq(o) { build(rng); }
+    // The layers only, not yet built: call build(rng), or build_shared (an inference copy).
+    explicit Seq2Seq(const Seq2SeqOptions& o) : opt_(o) {
         if (o.source_steps <= 0 || o.source_features <= 0 || o.target_steps <= 0 || o.target_vocab <= 0 || o.units <= 0)
             throw ConfigError("Seq2Seq: expected positive source_steps, source_features, target_steps, target_vocab and units");
         if (o.start_token < 0 || o.start_token >= o.target_vocab)
             throw ConfigError("Seq2Seq: expected start_token in [0, " + std::to_string(o.target_vocab) + "), found " +
                               std::to_string(o.start_token));
-        encoder_ = make_recurrent<S>(o.cell, o.units, RnnOutput::last);
-        decoder_ = make_recurrent<S>(o.cell, o.units, RnnOutput::sequence);
-        output_ = std::make_unique<TimeDistributed<S>>(std::make_unique<Dense<S>>(o.target_vocab));
-        rng_ = std::make_unique<Rng>(rng.split());
-        std::vector<NamedSlot<S>> slots;
-        for (auto& l : layers()) l.second->attach_rng(rng_.get());
-        encoder_->build(sequence_shape(o.source_steps, o.source_features));
-        decoder_->build(sequence_shape(o.target_steps, o.target_vocab));
-        output_->build(sequence_shape(o.target_steps, o.units));
-        encoder_->set_input_grad(false);  // inputs are data
-        decoder_->set_input_grad(false);  // teacher-forced inputs are data
-        for (auto& l : layers()) l.second->collect_params(l.first, slots);
-        params_.bind(std::move(slots));
-        params_.initialize(rng);
+        auto enc = make_recurrent<S>(o.cell, o.units, RnnOutput::last);
+        auto dec = make_recurrent<S>(o.cell, o.units, RnnOutput::sequence);
+        auto out = std::make_unique<TimeDistributed<S>>(std::make_unique<Dense<S>>(o.target_vocab));
+        encoder_ = enc.get();
+        decoder_ = dec.get();
+        output_ = out.get();
+        auto group = std::make_unique<detail::LayerGroup<S>>();
+        group->add("encoder", std::move(enc), source_shape())
+            .add("decoder", std::move(dec), sequence_shape(o.target_steps, o.target_vocab))
+            .add("output", std::move(out), sequence_shape(o.target_steps, o.units));
+        net_ = Network<S>(std::move(group));
         loss_ = std::make_unique<SequenceCrossEntropyLoss<S>>();
     }
+
+    // Build the three layers and initialize the parameters from rng.
+    void build(Rng& rng) {
+        net_.build(source_shape(), rng);
+        output_->set_input_grad(true);  // the decoder's output needs its gradient; the inputs are data
+    }
+    // Make this unbuilt model (same options as `source`) an inference copy of it.
+    void build_shared(const Seq2Seq& source) { net_.build_shared(source_shape(), source.net_.params()); }
+    bool built() const { return net_.built(); }
+    Network<S>& network() { return net_; }
+    const Network<S>& network() const { return net_; }
 
     const Seq2SeqOptions& options() const { return opt_; }
     Recurrent<S>& encoder() { return *encoder_; }
     Recurrent<S>& decoder() { return *decoder_; }
     TimeDistributed<S>& output() { return *output_; }
-    std::vector<ParamView<S>> parameters() const { return params_.views(); }
+    std::vector<ParamView<S>> parameters() const { return net_.parameters(); }
 
     // Architecture for model files: the options as attributes, the three layers as children.
-    LayerConfig config() {
+    LayerConfig config() const {
         LayerConfig c("Seq2Seq");
         c.set("source_steps", opt_.source_steps).set("source_features", opt_.source_features);
         c.set("target_steps", opt_.target_steps).set("target_vocab", opt_.target_vocab);
         c.set("units", opt_.units).set("cell", std::string(cell_type_name(opt_.cell))).set("start_token", opt_.start_token);
-        for (auto& l : layers()) c.children.push_back(l.second->config());
+        for (const auto* l : layers()) c.children.push_back(l->config());
         return c;
     }
 
@@ -342,14 +423,21 @@ public:
     // its previous argmax (the start token first). x: (T_s*F_s) x N
     // flattened source; source_mask: T_s x N or null. Returns T_t x N tokens.
     TokenMatrix greedy_decode(const Mat& x, const Mat* source_mask = nullptr, Index batch_size = 256) {
-        detail::check_flat(x, input_size(), "Seq2Seq::greedy_decode");
-        if (source_mask) detail::check_step_mask(source_mask, opt_.source_steps, x.cols(), "Seq2Seq::greedy_decode");
+        TokenMatrix tokens(opt_.target_steps, x.cols());
+        greedy_decode_into(x, tokens, source_mask, batch_size);
+        return tokens;
+    }
+    // The same into a caller's T_t x N token buffer.
+    void greedy_decode_into(const Mat& x, Eigen::Ref<TokenMatrix> tokens, const Mat* source_mask = nullptr, Index batch_size = 256) {
+        const char* what = "Seq2Seq::greedy_decode";
+        if (source_mask) detail::check_step_mask(source_mask, opt_.source_steps, x.cols(), what);
         const Index T = opt_.target_steps, V = opt_.target_vocab;
-        TokenMatrix tokens(T, x.cols());
-        for (Index s = 0; s < x.cols(); s += batch_size) {
-            const Index n = std::min(batch_size, x.cols() - s);
-            chunk_ = x.middleCols(s, n);
-            detail::flat_to_packed(chunk_, opt_.source_steps, xp_);
+        if (tokens.rows() != T || tokens.cols() != x.cols())
+            throw ShapeError(std::string(what) + ": expected a token buffer " + std::to_string(T) + "x" + std::to_string(x.cols()) +
+                             ", found " + std::to_string(tokens.rows()) + "x" + std::to_string(tokens.cols()));
+        net_.for_chunks(x, input_size(), batch_size, what, [&](const Mat& chunk, Index s) {
+            const Index n = chunk.cols();
+            detail::flat_to_packed(chunk, opt_.source_steps, xp_);
             if (source_mask) mask_chunk_ = source_mask->middleCols(s, n);
             encoder_->forward_packed(xp_, opt_.source_steps, Mode::infer, source_mask ? &mask_chunk_ : nullptr);
             state_ = encoder_->final_state();
@@ -367,8 +455,7 @@ public:
                 }
                 state_ = decoder_->final_state();
             }
-        }
-        return tokens;
+        });
     }
     TokenMatrix greedy_decode(const Seq& source, const Mat* source_mask = nullptr) {
         return greedy_decode(flatten_sequence(source), source_mask);
@@ -387,7 +474,8 @@ public:
     }
 
     // Trainable: x (T_s*F_s) x N, y (T_t*V) x N one-hot; mask like y or null.
-    ParamBuffer<S>& params() override { return params_; }
+    ParamBuffer<S>& params() override { return net_.params(); }
+    const ParamBuffer<S>& params() const { return net_.params(); }
     Index input_size() const override { return opt_.source_steps * opt_.source_features; }
     Index target_size() const override { return opt_.target_steps * opt_.target_vocab; }
     S train_batch(const Mat& x, const Mat& y, const Mat* mask) override {
@@ -401,9 +489,8 @@ public:
     }
 
 private:
-    std::vector<std::pair<std::string, Layer<S>*>> layers() {
-        return {{"encoder", encoder_.get()}, {"decoder", decoder_.get()}, {"output", output_.get()}};
-    }
+    Shape source_shape() const { return sequence_shape(opt_.source_steps, opt_.source_features); }
+    std::vector<const Layer<S>*> layers() const { return {encoder_, decoder_, output_}; }
     const Mat* target_mask(const Mat* mask, Index batch, const char* what) {
         if (!mask) return nullptr;
         detail::check_like(*mask, target_size(), batch, what, "a mask");
@@ -430,78 +517,13 @@ private:
     }
 
     Seq2SeqOptions opt_;
-    std::unique_ptr<Recurrent<S>> encoder_, decoder_;
-    std::unique_ptr<TimeDistributed<S>> output_;
-    std::unique_ptr<Rng> rng_;
-    ParamBuffer<S> params_;
+    Network<S> net_;  // root: a LayerGroup of the three below
+    Recurrent<S>* encoder_ = nullptr;
+    Recurrent<S>* decoder_ = nullptr;
+    TimeDistributed<S>* output_ = nullptr;
     std::unique_ptr<SequenceLoss<S>> loss_;
     State state_;
-    Mat xp_, yp_, dec_in_, grad_, step_mask_, chunk_, mask_chunk_, step_in_;
+    Mat xp_, yp_, dec_in_, grad_, step_mask_, mask_chunk_, step_in_;
 };
-
-// Model files (io/model_file.hpp format): kind "SequenceAutoencoder" or
-// "Seq2Seq". A SequenceAutoencoder file also loads with load_network as its
-// flat layer stack.
-template <class S>
-void save(SequenceAutoencoder<S>& model, const std::string& path) {
-    Layer<S>& root = model.network().root();
-    detail::write_file_atomic(path, detail::encode_model<S>("SequenceAutoencoder", model.network().input_shape(), root.config(),
-                                                            detail::slots_of(root)));
-}
-
-template <class S>
-SequenceAutoencoder<S> load_sequence_autoencoder(const std::string& path) {
-    const std::string data = detail::read_file_bytes(path);
-    const auto h = detail::decode_header<S>(data, path);
-    const std::string what = "model file '" + path + "'";
-    if (h.kind != "SequenceAutoencoder" || h.arch.children.size() != 4 || h.arch.children[0].children.empty())
-        throw FormatError(what + ": expected a SequenceAutoencoder, found a " + h.kind + " (" + h.arch.str() + ")");
-    SequenceAutoencoderOptions o;
-    o.steps = detail::shape_steps(h.input);
-    o.features = detail::shape_features(h.input);
-    o.cell = cell_type_from_name(h.arch.children[0].children[0].type);
-    o.encoder_units.clear();
-    for (const auto& c : h.arch.children[0].children) o.encoder_units.push_back(c.get_index("units"));
-    for (const auto& c : h.arch.children[2].children) o.decoder_units.push_back(c.get_index("units"));
-    Rng rng(0);
-    SequenceAutoencoder<S> model(o, rng);
-    if (model.network().root().config() != h.arch)
-        throw FormatError(what + ": architecture mismatch: file has " + h.arch.str() + ", rebuilt " + model.network().root().config().str());
-    Vector<S> values;
-    detail::read_values<S>(data, h, model.params().slots(), values, path);
-    model.params().values() = values;
-    return model;
-}
-
-template <class S>
-void save(Seq2Seq<S>& model, const std::string& path) {
-    const auto& o = model.options();
-    detail::write_file_atomic(path, detail::encode_model<S>("Seq2Seq", sequence_shape(o.source_steps, o.source_features), model.config(),
-                                                            model.params().slots()));
-}
-
-template <class S>
-Seq2Seq<S> load_seq2seq(const std::string& path) {
-    const std::string data = detail::read_file_bytes(path);
-    const auto h = detail::decode_header<S>(data, path);
-    if (h.kind != "Seq2Seq" || h.arch.type != "Seq2Seq")
-        throw FormatError("model file '" + path + "': expected a Seq2Seq, found a " + h.kind + " (" + h.arch.type + ")");
-    Seq2SeqOptions o;
-    o.source_steps = h.arch.get_index("source_steps");
-    o.source_features = h.arch.get_index("source_features");
-    o.target_steps = h.arch.get_index("target_steps");
-    o.target_vocab = h.arch.get_index("target_vocab");
-    o.units = h.arch.get_index("units");
-    o.cell = cell_type_from_name(h.arch.get("cell"));
-    o.start_token = h.arch.get_index("start_token");
-    Rng rng(0);
-    Seq2Seq<S> model(o, rng);
-    if (model.config() != h.arch)
-        throw FormatError("model file '" + path + "': architecture mismatch: file has " + h.arch.str() + ", rebuilt " + model.config().str());
-    Vector<S> values;
-    detail::read_values<S>(data, h, model.params().slots(), values, path);
-    model.params().values() = values;
-    return model;
-}
 
 }  // namespace latent

@@ -203,11 +203,11 @@ public:
 
     // ---------------------------------------------------------------- inference
     // Posterior parameters (infer mode), `batch_size` columns at a time.
+    // Network::for_chunks: batch_size <= 0 throws ConfigError; no columns give empty results.
     Posterior<S> encode(const Mat& x, Index batch_size = 256) {
-        check_rows(x, input_size(), "encode");
         const Index l = latent_size();
         Posterior<S> p{Mat(l, x.cols()), Mat(l, x.cols())};
-        for_chunks(x, batch_size, [&](const Mat& chunk, Index start) {
+        net_.for_chunks(x, input_size(), batch_size, "VariationalAutoencoder::encode", [&](const Mat& chunk, Index start) {
             const Mat& h = encoder_->forward(chunk, Mode::infer);
             p.mu.middleCols(start, chunk.cols()) = h.topRows(l);
             p.logvar.middleCols(start, chunk.cols()) = h.bottomRows(l);
@@ -219,18 +219,42 @@ public:
 
     // Raw decoder outputs (logits / means / [means; log-variances]) for codes z.
     Mat decode_output(const Mat& z, Index batch_size = 256) {
-        check_rows(z, latent_size(), "decode");
         Mat out(output_shape().size(), z.cols());
-        for_chunks(z, batch_size, [&](const Mat& chunk, Index start) {
-            out.middleCols(start, chunk.cols()) = decoder_->forward(chunk, Mode::infer);
-        });
+        net_.run_into(*decoder_, z, latent_size(), out, batch_size, "VariationalAutoencoder::decode");
         return out;
     }
     // E[x | z]: pixel probabilities (bernoulli) or means (gaussian), features x N.
     Mat decode(const Mat& z, Index batch_size = 256) { return likelihood_.mean(decode_output(z, batch_size)); }
 
     // decode(posterior mean of x).
-    Mat reconstruct(const Mat& x, Index batch_size = 256) { return decode(encode_mean(x, batch_size), batch_size); }
+    Mat reconstruct(const Mat& x, Index batch_size = 256) {
+        Mat out(target_size(), x.cols());
+        reconstruct_into(x, out, batch_size);
+        return out;
+    }
+
+    // Into a caller's buffer, allocating nothing once the layers have seen
+    // this batch size: posterior means (latent x N), E[x | z] (features x N)
+    // for codes z, and reconstructions (features x N).
+    void encode_mean_into(const Mat& x, Eigen::Ref<Mat> out, Index batch_size = 256) {
+        check_out(out, latent_size(), x.cols(), "encode");
+        net_.for_chunks(x, input_size(), batch_size, "VariationalAutoencoder::encode", [&](const Mat& chunk, Index start) {
+            out.middleCols(start, chunk.cols()) = encoder_->forward(chunk, Mode::infer).topRows(latent_size());
+        });
+    }
+    void decode_into(const Mat& z, Eigen::Ref<Mat> out, Index batch_size = 256) {
+        check_out(out, target_size(), z.cols(), "decode");
+        net_.for_chunks(z, latent_size(), batch_size, "VariationalAutoencoder::decode", [&](const Mat& chunk, Index start) {
+            likelihood_.mean_into(decoder_->forward(chunk, Mode::infer), out.middleCols(start, chunk.cols()));
+        });
+    }
+    void reconstruct_into(const Mat& x, Eigen::Ref<Mat> out, Index batch_size = 256) {
+        check_out(out, target_size(), x.cols(), "reconstruct");
+        net_.for_chunks(x, input_size(), batch_size, "VariationalAutoencoder::reconstruct", [&](const Mat& chunk, Index start) {
+            mu_ = encoder_->forward(chunk, Mode::infer).topRows(latent_size());
+            likelihood_.mean_into(decoder_->forward(mu_, Mode::infer), out.middleCols(start, chunk.cols()));
+        });
+    }
 
     // n samples from the model: z ~ N(0, I), returns E[x | z], features x n.
     Mat sample(Index n, Rng& rng) {
@@ -287,7 +311,7 @@ public:
         check_rows(x, input_size(), "evaluate");
         const Index l = latent_size();
         ElboEstimate e;
-        for_chunks(x, batch_size, [&](const Mat& chunk, Index) {
+        net_.for_chunks(x, input_size(), batch_size, "VariationalAutoencoder::evaluate", [&](const Mat& chunk, Index) {
             const Mat& h = encoder_->forward(chunk, Mode::infer);
             eps_.resize(l, chunk.cols());
             rng.fill_normal(eps_);
@@ -316,7 +340,7 @@ public:
         Vector<double> result(x.cols());
         Matrix<double> lw;
         Vector<S> nll;
-        for_chunks(x, batch_size, [&](const Mat& chunk, Index start) {
+        net_.for_chunks(x, input_size(), batch_size, "VariationalAutoencoder::iwae", [&](const Mat& chunk, Index start) {
             const Index n = chunk.cols();
             const Mat& h = encoder_->forward(chunk, Mode::infer);
             const Vector<double> half_logvar_sum = (S(0.5) * h.bottomRows(l).colwise().sum()).transpose().template cast<double>();
@@ -379,8 +403,14 @@ public:
     Layer<S>& decoder() { return *decoder_; }
     GaussianSampler<S>& sampler() { return *sampler_; }
     Network<S>& network() { return net_; }
+    const Network<S>& network() const { return net_; }
+    const ParamBuffer<S>& params() const { return net_.params(); }
     std::vector<ParamView<S>> parameters() const { return net_.parameters(); }
     Rng& eval_rng() { return eval_rng_; }
+
+    // Make this (unbuilt) VAE, of the same architecture as `source`, an
+    // inference copy of it (see Autoencoder::build_shared).
+    void build_shared(const VariationalAutoencoder& source) { net_.build_shared(source.input_shape(), source.params()); }
 
 private:
     void require_built(const char* what) const {
@@ -395,22 +425,17 @@ private:
                              " rows per column, found " + std::to_string(m.rows()));
         if (m.cols() == 0) throw DataError(std::string("VariationalAutoencoder::") + what + ": expected at least one column, found 0");
     }
+    void check_out(const Eigen::Ref<Mat>& out, Index rows, Index cols, const char* what) const {
+        if (out.rows() != rows || out.cols() != cols)
+            throw ShapeError(std::string("VariationalAutoencoder::") + what + ": expected an output buffer " + std::to_string(rows) + "x" +
+                             std::to_string(cols) + ", found " + std::to_string(out.rows()) + "x" + std::to_string(out.cols()));
+    }
     void check_batch(const Mat& x, const Mat& y, const char* what) const {
         check_rows(x, input_size(), what);
         if (y.rows() != target_size() || y.cols() != x.cols())
             throw ShapeError(std::string("VariationalAutoencoder::") + what + ": expected targets " + std::to_string(target_size()) +
                              "x" + std::to_string(x.cols()) + ", found " + detail::shape_of(y));
     }
-    template <class F>
-    void for_chunks(const Mat& x, Index batch_size, F&& f) {
-        if (batch_size <= 0) throw ConfigError("VariationalAutoencoder: expected batch_size > 0, found " + std::to_string(batch_size));
-        for (Index start = 0; start < x.cols(); start += batch_size) {
-            const Index n = std::min(batch_size, x.cols() - start);
-            chunk_ = x.middleCols(start, n);
-            f(static_cast<const Mat&>(chunk_), start);
-        }
-    }
-
     Network<S> net_;
     Layer<S>* encoder_ = nullptr;
     Layer<S>* decoder_ = nullptr;
@@ -422,10 +447,11 @@ private:
     double free_bits_ = 0.0;
     long steps_ = 0;
     double last_recon_ = 0, last_kl_ = 0;
-    Mat dout_, scratch_, dmu_, dlogvar_, dh_, eps_, chunk_;
+    Mat dout_, scratch_, dmu_, dlogvar_, dh_, eps_, mu_;
 };
 
-// A dense VAE: sizes = {input, hidden..., latent}, e.g. {784, 400, 20}.
+// A dense VAE: sizes = {input, hidden..., latent}, e.g. {784, 400, 20};
+// not yet built (call build), or built when given an Rng (below).
 //   encoder: [Dense(h) act]... Dense(2 latent)         -> [mu; logvar]
 //   decoder: [Dense(h) act]... (hidden sizes reversed) Dense(k input) -> likelihood parameters
 // Every Dense starts from `init`; the default is PyTorch's nn.Linear
@@ -446,6 +472,16 @@ VariationalAutoencoder<S> make_dense_vae(const std::vector<Index>& sizes, Likeli
     for (std::size_t i = sizes.size() - 2; i >= 1; --i) dec->template add<Dense<S>>(sizes[i], true, init).template add<Activation<S>>(hidden);
     dec->template add<Dense<S>>(likelihood.outputs_per_feature() * sizes.front(), true, init);
     return VariationalAutoencoder<S>(std::move(enc), std::move(dec), likelihood);
+}
+
+// The same, built for {sizes[0]} and initialized from rng, as every other
+// make_* returns its model (make_dense_autoencoder, ...).
+template <class S>
+VariationalAutoencoder<S> make_dense_vae(const std::vector<Index>& sizes, Rng& rng, Likelihood likelihood = Likelihood::bernoulli(),
+                                         Act hidden = Act::relu, WeightInit init = WeightInit::pytorch) {
+    VariationalAutoencoder<S> vae = make_dense_vae<S>(sizes, likelihood, hidden, init);
+    vae.build(Shape{sizes.front()}, rng);
+    return vae;
 }
 
 }  // namespace latent

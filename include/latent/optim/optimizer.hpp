@@ -30,8 +30,16 @@ public:
             init_state(size_);
         }
         ++steps_;
-        update(params.values(), params.grads(), params.decay_mask());
+        update(params.values(), params.grads(), decay_all_ ? trainable_mask(params) : params.decay_mask());
     }
+
+    // Weight decay reaches weights only by default (biases and BatchNorm's
+    // scale and shift are exempt, as Keras and most recipes do). PyTorch's
+    // optimizers decay every parameter they are given: set_decay_all(true)
+    // does the same (every trainable parameter; never BatchNorm's running
+    // statistics, which torch keeps as buffers).
+    void set_decay_all(bool all) { decay_all_ = all; }
+    bool decay_all() const { return decay_all_; }
 
     double learning_rate() const { return lr_; }
     void set_learning_rate(double lr) {
@@ -44,6 +52,7 @@ public:
     void reset() {
         size_ = 0;
         steps_ = 0;
+        all_mask_.resize(0);
     }
 
 protected:
@@ -52,6 +61,19 @@ protected:
     S lr() const { return static_cast<S>(lr_); }
 
 private:
+    // 1 for every trainable parameter (built once per model size).
+    const Vec& trainable_mask(const ParamBuffer<S>& params) {
+        if (all_mask_.size() != params.size()) {
+            all_mask_.setZero(params.size());
+            Index offset = 0;
+            for (const auto& s : params.slots()) {
+                if (s.slot->trainable) all_mask_.segment(offset, s.slot->size()).setOnes();
+                offset += s.slot->size();
+            }
+        }
+        return all_mask_;
+    }
+
     void check_lr(double lr) const {
         if (!(lr >= 0.0) || !std::isfinite(lr))
             throw ConfigError("optimizer: expected a finite learning rate >= 0, found " + std::to_string(lr));
@@ -59,6 +81,8 @@ private:
     double lr_;
     long steps_ = 0;
     Index size_ = 0;
+    bool decay_all_ = false;
+    Vec all_mask_;
 };
 
 // Scale the gradients so their global L2 norm is at most max_norm; returns

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "latent/layers/layer.hpp"
+#include "latent/models/network.hpp"
 
 namespace latent::testing {
 
@@ -85,11 +86,7 @@ inline GradientReport check_gradient(const std::function<double(const Vector<dou
 template <class S>
 void build_standalone(Layer<S>& layer, Shape input, ParamBuffer<S>& params, Rng& rng) {
     layer.attach_rng(&rng);
-    layer.build(input);
-    std::vector<NamedSlot<S>> slots;
-    layer.collect_params("", slots);
-    params.bind(std::move(slots));
-    params.initialize(rng);
+    latent::detail::build_and_bind(layer, input, params, rng);
 }
 
 // Check a built layer's input and parameter gradients on batch x, through

@@ -1,0 +1,372 @@
+// Our packed float GEMM for x86-64 (GCC/Clang): BLIS-style blocking (B
+// panels of KC x NC, A blocks of MC x KC, an MR x NR register-tile
+// micro-kernel), the micro-kernel chosen at run time from the CPU: AVX-512
+// (32 x 12 tile) or AVX2+FMA (16 x 6 tile). The block sizes come from the
+// cache sizes the CPU reports (core/cpu.hpp), not from constants.
+//
+// This is one engine among several: core/gemm.hpp times it against Eigen's
+// product (and a BLAS when one is compiled in) per shape class and runs it
+// only where it wins on the machine that runs.
+//
+// Threads: gemm_run splits C's rows or columns between threads in
+// whole tiles; each element of C is summed in the same order whatever the
+// thread count, so results are bitwise identical for 1 or N threads.
+// Packing buffers are per thread and grow once (no allocation after the
+// first call at a given size).
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include "latent/core/cpu.hpp"
+#include "latent/core/tensor.hpp"
+#include "latent/core/threads.hpp"
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(LATENT_NO_GEMM_KERNEL)
+#define LATENT_GEMM_X86 1
+#include <immintrin.h>
+#endif
+
+namespace latent {
+namespace detail {
+
+#ifdef LATENT_GEMM_X86
+
+// Element (i, k) of an operand is p[i * rs + k * cs].
+struct GemmOperand {
+    const float* p;
+    Index rs, cs;
+};
+
+enum class GemmIsa { none, avx2, avx512 };
+
+inline GemmIsa gemm_isa() {
+    static const GemmIsa isa = [] {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f")) return GemmIsa::avx512;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return GemmIsa::avx2;
+        return GemmIsa::none;
+    }();
+    return isa;
+}
+
+// Micro-kernels: acc = sum_p ap[p*MR + i] * bp[p*NR + j] over p < k, then
+// C(i, j) = acc (store) or C(i, j) += acc, for i < mr, j < nr (a full tile
+// is written straight from the registers, an edge tile through `edge`).
+template <int MR, int NR>
+inline void gemm_write_edge(const float* tile, float* c, Index ldc, Index mr, Index nr, bool add) {
+    for (Index j = 0; j < nr; ++j)
+        for (Index i = 0; i < mr; ++i) c[i + j * ldc] = (add ? c[i + j * ldc] : 0.0f) + tile[i + j * MR];
+}
+
+// One k step of a column pair of accumulators: (c0, c1) += (x0, x1) * b.
+__attribute__((target("avx512f"))) inline void gemm_fma_col512(__m512 x0, __m512 x1, const float* b, __m512& c0, __m512& c1) {
+    const __m512 v = _mm512_set1_ps(*b);
+    c0 = _mm512_fmadd_ps(x0, v, c0);
+    c1 = _mm512_fmadd_ps(x1, v, c1);
+}
+
+// Named accumulators, not an array (see gemm_kernel_avx2).
+__attribute__((target("avx512f"))) inline void gemm_kernel_avx512(Index k, const float* ap, const float* bp, float* c, Index ldc,
+                                                                  Index mr, Index nr, bool add) {
+    constexpr int MR = 32, NR = 12;
+    __m512 c000 = _mm512_setzero_ps(), c001 = c000, c010 = c000, c011 = c000, c020 = c000, c021 = c000, c030 = c000, c031 = c000, c040 = c000, c041 = c000, c050 = c000, c051 = c000, c060 = c000, c061 = c000, c070 = c000, c071 = c000, c080 = c000, c081 = c000, c090 = c000, c091 = c000, c100 = c000, c101 = c000, c110 = c000, c111 = c000;
+    for (Index p = 0; p < k; ++p) {
+        const __m512 x0 = _mm512_loadu_ps(ap), x1 = _mm512_loadu_ps(ap + 16);
+        gemm_fma_col512(x0, x1, bp + 0, c000, c001);
+        gemm_fma_col512(x0, x1, bp + 1, c010, c011);
+        gemm_fma_col512(x0, x1, bp + 2, c020, c021);
+        gemm_fma_col512(x0, x1, bp + 3, c030, c031);
+        gemm_fma_col512(x0, x1, bp + 4, c040, c041);
+        gemm_fma_col512(x0, x1, bp + 5, c050, c051);
+        gemm_fma_col512(x0, x1, bp + 6, c060, c061);
+        gemm_fma_col512(x0, x1, bp + 7, c070, c071);
+        gemm_fma_col512(x0, x1, bp + 8, c080, c081);
+        gemm_fma_col512(x0, x1, bp + 9, c090, c091);
+        gemm_fma_col512(x0, x1, bp + 10, c100, c101);
+        gemm_fma_col512(x0, x1, bp + 11, c110, c111);
+        ap += MR;
+        bp += NR;
+    }
+    const __m512 acc[2 * NR] = {c000, c001, c010, c011, c020, c021, c030, c031, c040, c041, c050, c051, c060, c061, c070, c071, c080, c081, c090, c091, c100, c101, c110, c111};
+    if (mr == MR && nr == NR) {
+        for (int j = 0; j < NR; ++j) {
+            float* cj = c + j * ldc;
+            __m512 lo = acc[2 * j], hi = acc[2 * j + 1];
+            if (add) {
+                lo = _mm512_add_ps(lo, _mm512_loadu_ps(cj));
+                hi = _mm512_add_ps(hi, _mm512_loadu_ps(cj + 16));
+            }
+            _mm512_storeu_ps(cj, lo);
+            _mm512_storeu_ps(cj + 16, hi);
+        }
+        return;
+    }
+    alignas(64) float tile[MR * NR];
+    for (int j = 0; j < NR; ++j) {
+        _mm512_storeu_ps(tile + j * MR, acc[2 * j]);
+        _mm512_storeu_ps(tile + j * MR + 16, acc[2 * j + 1]);
+    }
+    gemm_write_edge<MR, NR>(tile, c, ldc, mr, nr, add);
+}
+
+// One k step of a column pair of accumulators: (c0, c1) += (x0, x1) * b.
+__attribute__((target("avx2,fma"))) inline void gemm_fma_col(__m256 x0, __m256 x1, const float* b, __m256& c0, __m256& c1) {
+    const __m256 v = _mm256_broadcast_ss(b);
+    c0 = _mm256_fmadd_ps(x0, v, c0);
+    c1 = _mm256_fmadd_ps(x1, v, c1);
+}
+
+// The 12 accumulators are named variables, not an array: GCC 12 kept an
+// array's copy on the stack in sync inside the loop (12 stores per k step),
+// which halved the kernel's speed on Zen 3 (one 256-bit store per cycle).
+__attribute__((target("avx2,fma"))) inline void gemm_kernel_avx2(Index k, const float* ap, const float* bp, float* c, Index ldc,
+                                                                 Index mr, Index nr, bool add) {
+    constexpr int MR = 16, NR = 6;
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00,
+           c41 = c00, c50 = c00, c51 = c00;
+    for (Index p = 0; p < k; ++p) {
+        const __m256 x0 = _mm256_loadu_ps(ap), x1 = _mm256_loadu_ps(ap + 8);
+        gemm_fma_col(x0, x1, bp, c00, c01);
+        gemm_fma_col(x0, x1, bp + 1, c10, c11);
+        gemm_fma_col(x0, x1, bp + 2, c20, c21);
+        gemm_fma_col(x0, x1, bp + 3, c30, c31);
+        gemm_fma_col(x0, x1, bp + 4, c40, c41);
+        gemm_fma_col(x0, x1, bp + 5, c50, c51);
+        ap += MR;
+        bp += NR;
+    }
+    const __m256 acc[2 * NR] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+    if (mr == MR && nr == NR) {
+        for (int j = 0; j < NR; ++j) {
+            float* cj = c + j * ldc;
+            __m256 lo = acc[2 * j], hi = acc[2 * j + 1];
+            if (add) {
+                lo = _mm256_add_ps(lo, _mm256_loadu_ps(cj));
+                hi = _mm256_add_ps(hi, _mm256_loadu_ps(cj + 8));
+            }
+            _mm256_storeu_ps(cj, lo);
+            _mm256_storeu_ps(cj + 8, hi);
+        }
+        return;
+    }
+    alignas(32) float tile[MR * NR];
+    for (int j = 0; j < NR; ++j) {
+        _mm256_storeu_ps(tile + j * MR, acc[2 * j]);
+        _mm256_storeu_ps(tile + j * MR + 8, acc[2 * j + 1]);
+    }
+    gemm_write_edge<MR, NR>(tile, c, ldc, mr, nr, add);
+}
+
+// A block (m x k) into MR-row strips, each k-major and zero-padded to MR rows.
+template <int MR>
+void gemm_pack_a(GemmOperand a, Index m, Index k, float* out) {
+    for (Index i0 = 0; i0 < m; i0 += MR) {
+        const Index mr = std::min<Index>(MR, m - i0);
+        float* strip = out + i0 * k;  // strips are MR * k apart; i0 is a multiple of MR
+        if (a.rs == 1) {              // rows contiguous: copy MR at a time
+            for (Index p = 0; p < k; ++p) {
+                const float* src = a.p + i0 + p * a.cs;
+                float* dst = strip + p * MR;
+                if (mr == MR) {
+                    for (Index i = 0; i < MR; ++i) dst[i] = src[i];  // fixed count: vectorized, no memcpy call
+                } else {
+                    for (Index i = 0; i < mr; ++i) dst[i] = src[i];
+                    for (Index i = mr; i < MR; ++i) dst[i] = 0.0f;
+                }
+            }
+        } else {  // a transposed operand: rows contiguous along k (cs == 1 in practice)
+            Index i = 0;
+            if (a.cs == 1) {  // 4 rows x 4 k at a time through an SSE transpose
+                for (; i + 4 <= mr; i += 4) {
+                    const float* r0 = a.p + (i0 + i) * a.rs;
+                    const float *r1 = r0 + a.rs, *r2 = r1 + a.rs, *r3 = r2 + a.rs;
+                    Index p = 0;
+                    for (; p + 4 <= k; p += 4) {
+                        __m128 x0 = _mm_loadu_ps(r0 + p), x1 = _mm_loadu_ps(r1 + p), x2 = _mm_loadu_ps(r2 + p),
+                               x3 = _mm_loadu_ps(r3 + p);
+                        _MM_TRANSPOSE4_PS(x0, x1, x2, x3);
+                        _mm_storeu_ps(strip + p * MR + i, x0);
+                        _mm_storeu_ps(strip + (p + 1) * MR + i, x1);
+                        _mm_storeu_ps(strip + (p + 2) * MR + i, x2);
+                        _mm_storeu_ps(strip + (p + 3) * MR + i, x3);
+                    }
+                    for (; p < k; ++p) {
+                        float* dst = strip + p * MR + i;
+                        dst[0] = r0[p], dst[1] = r1[p], dst[2] = r2[p], dst[3] = r3[p];
+                    }
+                }
+            }
+            for (; i < mr; ++i) {
+                const float* src = a.p + (i0 + i) * a.rs;
+                for (Index p = 0; p < k; ++p) strip[p * MR + i] = src[p * a.cs];
+            }
+            for (Index p = 0; p < k; ++p)
+                for (Index r = mr; r < MR; ++r) strip[p * MR + r] = 0.0f;
+        }
+    }
+}
+
+// B panel (k x n) into NR-column strips, each k-major and zero-padded to NR columns.
+template <int NR>
+void gemm_pack_b(GemmOperand b, Index k, Index n, float* out) {
+    for (Index j0 = 0; j0 < n; j0 += NR) {
+        const Index nr = std::min<Index>(NR, n - j0);
+        float* strip = out + j0 * k;
+        if (b.rs == 1) {  // columns contiguous along k
+            const float* src[NR];
+            for (Index j = 0; j < NR; ++j) src[j] = b.p + (j0 + std::min<Index>(j, nr - 1)) * b.cs;
+            Index p = 0;
+            if (nr == NR) {  // 4 columns x 4 k at a time through an SSE transpose
+                for (; p + 4 <= k; p += 4) {
+                    Index j = 0;
+                    for (; j + 4 <= NR; j += 4) {
+                        __m128 x0 = _mm_loadu_ps(src[j] + p), x1 = _mm_loadu_ps(src[j + 1] + p), x2 = _mm_loadu_ps(src[j + 2] + p),
+                               x3 = _mm_loadu_ps(src[j + 3] + p);
+                        _MM_TRANSPOSE4_PS(x0, x1, x2, x3);
+                        _mm_storeu_ps(strip + p * NR + j, x0);
+                        _mm_storeu_ps(strip + (p + 1) * NR + j, x1);
+                        _mm_storeu_ps(strip + (p + 2) * NR + j, x2);
+                        _mm_storeu_ps(strip + (p + 3) * NR + j, x3);
+                    }
+                    for (; j < NR; ++j)
+                        for (Index q = p; q < p + 4; ++q) strip[q * NR + j] = src[j][q];
+                }
+            }
+            for (; p < k; ++p) {
+                float* dst = strip + p * NR;
+                for (Index j = 0; j < NR; ++j) dst[j] = src[j][p];
+                for (Index j = nr; j < NR; ++j) dst[j] = 0.0f;
+            }
+        } else {  // a transposed operand: rows contiguous along j
+            for (Index p = 0; p < k; ++p) {
+                const float* src = b.p + p * b.rs + j0 * b.cs;
+                float* dst = strip + p * NR;
+                for (Index j = 0; j < nr; ++j) dst[j] = src[j * b.cs];
+                for (Index j = nr; j < NR; ++j) dst[j] = 0.0f;
+            }
+        }
+    }
+}
+
+template <class T>
+T* gemm_buffer(std::vector<T>& v, std::size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+}
+
+// Block sizes for an MR x NR micro-kernel from the reported caches:
+//   KC: the B strip (KC x NR) takes at most a quarter of L1, so it stays
+//       there while A strips stream past it;
+//   MC: the packed A block (MC x KC) takes at most half of L2;
+//   NC: the packed B panel (KC x NC) takes at most a quarter of L3.
+// Unknown sizes fall back to 32 KiB / 512 KiB / 8 MiB.
+struct GemmBlocking {
+    Index kc, mc, nc;
+};
+
+inline GemmBlocking gemm_blocking_for(Index mr, Index nr, long l1, long l2, long l3) {
+    if (l1 <= 0) l1 = 32 * 1024;
+    if (l2 <= 0) l2 = 512 * 1024;
+    if (l3 <= 0) l3 = 8 * 1024 * 1024;
+    const auto f = static_cast<Index>(sizeof(float));
+    GemmBlocking b;
+    b.kc = std::clamp<Index>(l1 / 4 / (f * nr) / 8 * 8, 64, 512);
+    b.mc = std::clamp<Index>(l2 / 2 / (f * b.kc) / mr * mr, mr, 64 * mr);
+    b.nc = std::clamp<Index>(l3 / 4 / (f * b.kc) / nr * nr, nr, 512 * nr);
+    return b;
+}
+
+template <int MR, int NR>
+const GemmBlocking& gemm_blocking() {
+    static const GemmBlocking b = gemm_blocking_for(MR, NR, cpu_info().l1d_bytes, cpu_info().l2_bytes, cpu_info().l3_bytes);
+    return b;
+}
+
+// C (m x n, leading dimension ldc) = / += A (m x k) B (k x n), one thread.
+template <int MR, int NR, class Kernel>
+void gemm_serial(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c, Index ldc, bool add, Kernel kernel) {
+    const GemmBlocking& blk = gemm_blocking<MR, NR>();
+    const Index KC = blk.kc, MC = blk.mc, NC = blk.nc;  // MC % MR == 0, NC % NR == 0: blocks hold whole tiles
+    static thread_local std::vector<float> abuf, bbuf;
+    float* ap = gemm_buffer(abuf, static_cast<std::size_t>(MC * KC));
+    float* bp = gemm_buffer(bbuf, static_cast<std::size_t>(KC * NC));
+    for (Index jc = 0; jc < n; jc += NC) {
+        const Index nc = std::min(NC, n - jc);
+        for (Index pc = 0; pc < k; pc += KC) {
+            const Index kc = std::min(KC, k - pc);
+            const bool acc = add || pc > 0;
+            gemm_pack_b<NR>({b.p + pc * b.rs + jc * b.cs, b.rs, b.cs}, kc, nc, bp);
+            for (Index ic = 0; ic < m; ic += MC) {
+                const Index mc = std::min(MC, m - ic);
+                gemm_pack_a<MR>({a.p + ic * a.rs + pc * a.cs, a.rs, a.cs}, mc, kc, ap);
+                for (Index jr = 0; jr < nc; jr += NR)
+                    for (Index ir = 0; ir < mc; ir += MR)
+                        kernel(kc, ap + ir * kc, bp + jr * kc, c + (ic + ir) + (jc + jr) * ldc, ldc, std::min<Index>(MR, mc - ir),
+                               std::min<Index>(NR, nc - jr), acc);
+            }
+        }
+    }
+}
+
+// On `threads` threads, C split in whole tiles: by rows when m > n (each
+// thread then packs all of B, the smaller operand), by columns otherwise
+// (each packs all of A).
+template <int MR, int NR, class Kernel>
+void gemm_run(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c, Index ldc, bool add, Kernel kernel, int threads) {
+    const bool by_rows = m > n;
+    const Index tile = by_rows ? MR : NR, extent = by_rows ? m : n, tiles = (extent + tile - 1) / tile;
+    threads = static_cast<int>(std::min<Index>(threads, tiles));
+    if (threads <= 1 || in_parallel_region()) {
+        gemm_serial<MR, NR>(m, n, k, a, b, c, ldc, add, kernel);
+        return;
+    }
+    run_on_threads(threads, [&](int t, int nt) {
+        const Index per = (tiles + nt - 1) / nt;
+        const Index r0 = std::min(extent, t * per * tile), r1 = std::min(extent, (t + 1) * per * tile);
+        if (r1 <= r0) return;
+        if (by_rows)
+            gemm_serial<MR, NR>(r1 - r0, n, k, {a.p + r0 * a.rs, a.rs, a.cs}, b, c + r0, ldc, add, kernel);
+        else
+            gemm_serial<MR, NR>(m, r1 - r0, k, a, {b.p + r0 * b.cs, b.rs, b.cs}, c + r0 * ldc, ldc, add, kernel);
+    });
+}
+
+// True when this CPU and build have our float kernel.
+inline bool gemm_kernel_active() { return gemm_isa() != GemmIsa::none; }
+
+inline Index gemm_tile_rows() { return gemm_isa() == GemmIsa::avx512 ? 32 : 16; }
+inline Index gemm_tile_cols() { return gemm_isa() == GemmIsa::avx512 ? 12 : 6; }
+
+// Share of the register tiles' multiply-adds that are real for an m x n C
+// (edge tiles are padded to MR x NR): e.g. 9 x 64 fills 0.25 of the AVX-512
+// 32 x 12 tiles, 64 x 9 fills 0.75.
+inline double gemm_tile_fill(Index m, Index n) {
+    const Index mr = gemm_tile_rows(), nr = gemm_tile_cols();
+    auto padded = [](Index v, Index t) { return static_cast<double>((v + t - 1) / t * t); };
+    return static_cast<double>(m) * static_cast<double>(n) / (padded(m, mr) * padded(n, nr));
+}
+
+// C = / += op(A) op(B) through our kernel on up to `threads` threads.
+inline void gemm_float(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c, Index ldc, bool add, int threads = 1) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        if (!add)
+            for (Index j = 0; j < n; ++j) std::fill(c + j * ldc, c + j * ldc + m, 0.0f);
+        return;
+    }
+    if (gemm_isa() == GemmIsa::avx512)
+        gemm_run<32, 12>(m, n, k, a, b, c, ldc, add, gemm_kernel_avx512, threads);
+    else
+        gemm_run<16, 6>(m, n, k, a, b, c, ldc, add, gemm_kernel_avx2, threads);
+}
+
+#else
+
+inline bool gemm_kernel_active() { return false; }
+inline double gemm_tile_fill(Index, Index) { return 1.0; }
+
+#endif  // LATENT_GEMM_X86
+
+}  // namespace detail
+}  // namespace latent
