@@ -1,3 +1,4 @@
+// latent-test: own-executable
 // Serving (serve/predictor.hpp): per-thread predictors on one shared const
 // model give bitwise the model's own outputs, from 8 threads at once as
 // from one; a repeated single-sample (and batch-8) call allocates nothing.
