@@ -3,8 +3,9 @@
 #   share/cmake/latent/{latentConfig,latentConfigVersion,latentTargets}.cmake
 #   share/pkgconfig/latent.pc
 #   share/doc/latent/LICENSE
-# Only latent::latent is exported (latent::blas is defined on the consumer's
-# side by latent_blas.cmake: find_package(latent COMPONENTS blas)): cxx_std_17, the include dir and
+# latent::latent is exported (latent::blas is defined on the consumer's
+# side by latent_blas.cmake: find_package(latent COMPONENTS blas); latent::mpi,
+# optional component "mpi", adds MPI::MPI_CXX): cxx_std_17, the include dir and
 # Eigen3::Eigen. Warning flags and -march=native live on latent_internal /
 # latent_fast, which are never installed.
 include(GNUInstallDirs)
@@ -27,6 +28,13 @@ install(TARGETS latent EXPORT latentTargets)
 install(EXPORT latentTargets
         NAMESPACE latent::
         FILE latentTargets.cmake
+        DESTINATION "${LATENT_INSTALL_CMAKEDIR}")
+# latent::mpi in its own file, loaded only for find_package(latent COMPONENTS mpi),
+# so MPI is required only by those who ask for it.
+install(TARGETS latent_mpi EXPORT latentMpiTargets)
+install(EXPORT latentMpiTargets
+        NAMESPACE latent::
+        FILE latentMpiTargets.cmake
         DESTINATION "${LATENT_INSTALL_CMAKEDIR}")
 
 configure_package_config_file(

@@ -8,11 +8,11 @@ set -euo pipefail
 set_name="${1:-test}"
 build=(cmake ninja-build g++ pkg-config libeigen3-dev zlib1g-dev)
 case "$set_name" in
-  test)  wanted=("${build[@]}" catch2) ;;
+  test)  wanted=("${build[@]}" catch2 openmpi-bin libopenmpi-dev) ;;  # MPI: tests/mpi (skipped, saying so, without it)
   demo)  wanted=("${build[@]}" libcli11-dev libstb-dev dataset-fashion-mnist) ;;
   bench) wanted=("${build[@]}" libbenchmark-dev) ;;
   torch) wanted=(python3-torch) ;;  # only for scripts/bench.sh's PyTorch comparisons
-  all)   wanted=("${build[@]}" catch2 libbenchmark-dev libcli11-dev libstb-dev dataset-fashion-mnist python3-torch) ;;
+  all)   wanted=("${build[@]}" catch2 openmpi-bin libopenmpi-dev libbenchmark-dev libcli11-dev libstb-dev dataset-fashion-mnist python3-torch) ;;
   *) echo "usage: $0 [test|demo|bench|torch|all]" >&2; exit 2 ;;
 esac
 

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -57,6 +59,19 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
 inline std::string read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The bytes of a version-1 .npy file (header padded to 64 bytes) holding `data`.
+inline std::string npy_file(const std::string& descr, const std::string& shape, const std::string& data, bool fortran = false) {
+    std::string header = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
+    while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+    header += '\n';
+    std::string s = "\x93NUMPY";
+    s += '\x01';
+    s += '\x00';
+    s += static_cast<char>(header.size() & 0xff);
+    s += static_cast<char>(header.size() >> 8);
+    return s + header + data;
 }
 
 // Contains: true when `text` includes `part` (for error messages).

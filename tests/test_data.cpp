@@ -25,21 +25,8 @@ using latent::Index;
 namespace {
 
 // A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        latent::Rng rng(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this)) ^
-                        static_cast<std::uint64_t>(std::hash<std::string>{}(fs::current_path().string())));
-        for (;;) {
-            path = fs::temp_directory_path() / ("latent_test_data_" + std::to_string(rng.next() % 1000000000ULL));
-            if (fs::create_directory(path)) break;
-        }
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
+struct TempDir : latent_test::TempDir {
+    TempDir() : latent_test::TempDir("latent_test_data_") {}
 };
 
 void put_u32_be(std::string& s, std::uint32_t v) {

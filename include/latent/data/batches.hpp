@@ -54,6 +54,14 @@ std::vector<T> take(const std::vector<T>& src, const std::vector<Index>& idx) {
 }
 
 // The column order of one epoch and its division into batches.
+//
+// Shuffling permutes the previous epoch's order in place (Fisher-Yates from
+// the caller's Rng), so one seed gives one sequence of epochs. With blocks
+// (set_blocks, for data read from files), an epoch instead visits blocks of
+// `block` consecutive samples in a random order and shuffles the samples of
+// each `window` consecutive blocks of that order among themselves (a shuffle
+// buffer of block * window samples): a reader then only ever needs one
+// window's samples at a time, and reads each block in one piece.
 class BatchSampler {
 public:
     BatchSampler(Index n, Index batch_size, bool shuffle = true, bool drop_last = false)
@@ -64,13 +72,50 @@ public:
             throw ConfigError("BatchSampler: drop_last with batch_size " + std::to_string(batch_size) + " > " + std::to_string(n) +
                               " samples leaves no batch");
         std::iota(order_.begin(), order_.end(), Index{0});
+        window_ends_ = {n_};
+    }
+
+    // Shuffle by blocks of `block` samples, `window` blocks at a time (block 0: the whole set at once).
+    void set_blocks(Index block, Index window) {
+        if (block < 0 || (block > 0 && window <= 0))
+            throw ConfigError("BatchSampler: expected block >= 0 and window > 0, found block " + std::to_string(block) + ", window " +
+                              std::to_string(window));
+        block_ = block;
+        window_ = window;
+        std::iota(order_.begin(), order_.end(), Index{0});
+        window_ends_.clear();
+        visit_.clear();
+        if (block_ == 0) {
+            window_ends_.push_back(n_);
+            return;
+        }
+        visit_.resize(static_cast<std::size_t>((n_ + block_ - 1) / block_));
+        std::iota(visit_.begin(), visit_.end(), Index{0});
+        const Index span = block_ * window_;  // window sizes are fixed; which blocks they hold changes per epoch
+        for (Index e = std::min(span, n_);; e = std::min(e + span, n_)) {
+            window_ends_.push_back(e);
+            if (e == n_) break;
+        }
     }
 
     // Starts an epoch: a fresh permutation when shuffling, else 0..n-1.
     void start_epoch(Rng& rng) {
-        if (shuffle_) {
-            std::iota(order_.begin(), order_.end(), Index{0});
-            rng.shuffle(order_);
+        if (!shuffle_) return;
+        if (block_ == 0) return rng.shuffle(order_);
+        rng.shuffle(visit_);
+        // The short last block (if any) goes last, so every window but the last holds block * window samples.
+        const auto last = std::find(visit_.begin(), visit_.end(), static_cast<Index>(visit_.size()) - 1);
+        std::rotate(last, last + 1, visit_.end());
+        auto out = order_.begin();
+        for (std::size_t w = 0; w < visit_.size(); w += static_cast<std::size_t>(window_)) {
+            const auto first = out;
+            for (std::size_t k = w; k < std::min(visit_.size(), w + static_cast<std::size_t>(window_)); ++k) {
+                const Index b0 = visit_[k] * block_, b1 = std::min(b0 + block_, n_);
+                for (Index i = b0; i < b1; ++i) *out++ = i;
+            }
+            window_buf_.assign(first, out);
+            rng.shuffle(window_buf_);
+            std::copy(window_buf_.begin(), window_buf_.end(), first);
         }
     }
 
@@ -86,11 +131,21 @@ public:
         return order_.data() + b * batch_;
     }
     const std::vector<Index>& order() const { return order_; }
+    // Positions in order() where each shuffle window ends (one window, n, without blocks).
+    const std::vector<Index>& window_ends() const { return window_ends_; }
+    // With blocks: the block size, blocks per window, and this epoch's block order
+    // (window w holds block_order()[w * window() ...]).
+    Index block() const { return block_; }
+    Index window() const { return window_; }
+    const std::vector<Index>& block_order() const { return visit_; }
 
 private:
     Index n_, batch_;
     bool shuffle_, drop_last_;
+    Index block_ = 0, window_ = 0;
     std::vector<Index> order_;
+    std::vector<Index> window_ends_;
+    std::vector<Index> visit_, window_buf_;
 };
 
 template <class S>

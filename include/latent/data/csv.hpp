@@ -167,6 +167,18 @@ inline bool parse_number(const std::string& cell, double& value) {
     return end != b && *end == '\0';
 }
 
+// Whether the first record is a header (CsvHeader::detect: any cell that is
+// neither a number nor a missing-value token).
+inline bool csv_is_header(const CsvRecord& first, const CsvOptions& o) {
+    if (o.header != CsvHeader::detect) return o.header == CsvHeader::present;
+    for (const auto& f : first.fields) {
+        const std::string cell = trim_ws(f);
+        double v;
+        if (!is_missing_cell(cell, o) && !parse_number(cell, v)) return true;
+    }
+    return false;
+}
+
 }  // namespace detail
 
 // Parses CSV text; `source` names it in error messages.
@@ -177,17 +189,7 @@ CsvTable<S> parse_csv(const std::string& text, const CsvOptions& o = {}, const s
     const std::vector<detail::CsvRecord> recs = detail::split_csv(text, o, source);
     if (recs.empty()) throw DataError(source + ": expected at least one row, found an empty file");
 
-    bool header = o.header == CsvHeader::present;
-    if (o.header == CsvHeader::detect) {
-        for (const auto& f : recs[0].fields) {
-            const std::string cell = detail::trim_ws(f);
-            double v;
-            if (!detail::is_missing_cell(cell, o) && !detail::parse_number(cell, v)) {
-                header = true;
-                break;
-            }
-        }
-    }
+    const bool header = detail::csv_is_header(recs[0], o);
     const std::size_t width = recs[0].fields.size();
     CsvTable<S> t;
     if (header) {

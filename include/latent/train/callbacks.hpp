@@ -21,6 +21,8 @@ struct TrainControl {
     bool stop = false;
     std::string stop_reason;
     long restored_epoch = 0;
+    int rank = 0;   // data-parallel training: this replica and how many there are; callbacks
+    int ranks = 1;  // run on every replica with the same logs, and only rank 0 should write files
 };
 
 template <class S>

@@ -7,15 +7,23 @@
 // Inputs and targets are features x N (one sample per column). A separate
 // target lets denoising and imputation pass corrupted inputs with clean
 // targets; `input_transform` corrupts each batch afresh every epoch.
+//
+// Data that does not fit in memory is read from a DataSource
+// (data/source.hpp, data/file_source.hpp): fit(model, opt, source, options).
+// Every batch, from a matrix or a file, goes through one BatchReader.
+// Data-parallel training: set FitOptions::replicas (latent/distributed/mpi.hpp
+// implements it over MPI); batch_size is then the global batch, each replica
+// trains on its share of every batch and the gradients are averaged.
 #pragma once
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <memory>
 
-#include "latent/core/chunks.hpp"
+#include "latent/data/source.hpp"
 #include "latent/optim/optimizer.hpp"
 #include "latent/optim/schedule.hpp"
 #include "latent/train/callbacks.hpp"
@@ -26,10 +34,25 @@ namespace latent {
 
 enum class OnNaN { throw_error, stop };
 
+// fit() as one of several data-parallel replicas of a model (processes, each
+// with its own copy). latent/distributed/mpi.hpp implements it over MPI.
+class Replicas {
+public:
+    virtual ~Replicas() = default;
+    virtual int rank() const = 0;  // this replica, 0 .. size() - 1
+    virtual int size() const = 0;
+    // Afterwards every replica holds rank 0's values.
+    virtual void broadcast(float* data, Index n) = 0;
+    virtual void broadcast(double* data, Index n) = 0;
+    // Afterwards every replica holds the element-wise sum over all replicas.
+    virtual void sum(float* data, Index n) = 0;
+    virtual void sum(double* data, Index n) = 0;
+};
+
 template <class S>
 struct FitOptions {
     long epochs = 10;
-    Index batch_size = 64;
+    Index batch_size = 64;                    // with replicas: the global batch, shared out between them
     bool shuffle = true;
     std::uint64_t seed = 0;                   // shuffling and input_transform draw from Rng(seed)
     double validation_split = 0.0;            // hold out this fraction of the columns (the last ones, as Keras)
@@ -41,43 +64,13 @@ struct FitOptions {
     double clip_norm = 0.0;                   // clip the global gradient norm (0: off)
     std::shared_ptr<const LRSchedule> schedule;
     std::vector<Callback<S>*> callbacks;
-    bool progress = true;                     // progress bar on stderr (only when it is a terminal)
-    bool print_epochs = true;                 // a line per epoch on stderr (only when it is a terminal)
+    bool progress = true;                     // progress bar on stderr (only when it is a terminal; rank 0 only)
+    bool print_epochs = true;                 // a line per epoch on stderr (only when it is a terminal; rank 0 only)
     OnNaN on_nan = OnNaN::throw_error;
+    Replicas* replicas = nullptr;             // data-parallel training (latent/distributed/mpi.hpp); nullptr: this process alone
 };
 
 namespace detail {
-
-template <class S>
-void gather_columns(const Matrix<S>& src, const std::vector<Index>& order, Index start, Index n, Matrix<S>& dst) {
-    dst.resize(src.rows(), n);
-    for (Index j = 0; j < n; ++j) dst.col(j) = src.col(order[static_cast<std::size_t>(start + j)]);
-}
-
-template <class S>
-double evaluate_batches(Trainable<S>& model, const Matrix<S>& x, const Matrix<S>& y, const Matrix<S>* mask, Index batch,
-                        Index begin, Index end, Matrix<S>& xb, Matrix<S>& yb, Matrix<S>& mb) {
-    double total = 0;
-    for_chunks(begin, end, batch, "fit (validation)", [&](Index s, Index n) {
-        xb = x.middleCols(s, n);
-        yb = y.middleCols(s, n);
-        if (mask) mb = mask->middleCols(s, n);
-        total += static_cast<double>(model.eval_batch(xb, yb, mask ? &mb : nullptr)) * static_cast<double>(n);
-    });
-    return total / static_cast<double>(end - begin);
-}
-
-// Targets may hold NaN where a mask marks them unobserved (missing values).
-template <class S>
-void check_finite_observed(const Matrix<S>& y, const Matrix<S>* mask, const std::string& what) {
-    if (!mask) return check_finite(y, what);
-    for (Index j = 0; j < y.cols(); ++j)
-        for (Index i = 0; i < y.rows(); ++i)
-            if ((*mask)(i, j) != S(0) && !std::isfinite(static_cast<double>(y(i, j))))
-                throw DataError(what + ": expected finite values where the mask is non-zero, found " +
-                                std::to_string(static_cast<double>(y(i, j))) + " at row " + std::to_string(i) + ", column " +
-                                std::to_string(j));
-}
 
 inline std::string format_epoch_line(const EpochLog& e, long epochs) {
     char buf[256];
@@ -89,76 +82,123 @@ inline std::string format_epoch_line(const EpochLog& e, long epochs) {
     return buf;
 }
 
-}  // namespace detail
-
 template <class S>
-History fit(Trainable<S>& model, Optimizer<S>& optimizer, const Matrix<S>& x, const Matrix<S>& y, const FitOptions<S>& o = {}) {
-    using Mat = Matrix<S>;
-    // Validate everything before the first step.
+void check_fit_options(const FitOptions<S>& o) {
     if (o.epochs < 0) throw ConfigError("fit: expected epochs >= 0, found " + std::to_string(o.epochs));
     if (o.batch_size <= 0) throw ConfigError("fit: expected batch_size > 0, found " + std::to_string(o.batch_size));
     if (!(o.validation_split >= 0 && o.validation_split < 1))
         throw ConfigError("fit: expected validation_split in [0, 1), found " + std::to_string(o.validation_split));
-    if (x.cols() == 0) throw DataError("fit: expected training data, found 0 samples");
-    if (x.rows() != model.input_size())
-        throw ShapeError("fit: expected inputs with " + std::to_string(model.input_size()) + " rows (features), found " +
-                         std::to_string(x.rows()));
-    if (y.rows() != model.target_size() || y.cols() != x.cols())
-        throw ShapeError("fit: expected targets " + std::to_string(model.target_size()) + "x" + std::to_string(x.cols()) +
-                         ", found " + detail::shape_of(y));
-    if (o.mask && (o.mask->rows() != y.rows() || o.mask->cols() != y.cols()))
-        throw ShapeError("fit: expected mask " + detail::shape_of(y) + " like the targets, found " + detail::shape_of(*o.mask));
-    detail::check_finite(x, "fit inputs");
-    detail::check_finite_observed(y, o.mask, "fit targets");
-    if (o.val_x) {
-        const Mat& vy = o.val_y ? *o.val_y : *o.val_x;
-        if (o.val_x->rows() != x.rows() || vy.rows() != y.rows() || vy.cols() != o.val_x->cols())
-            throw ShapeError("fit: expected validation inputs " + std::to_string(x.rows()) + "xN and targets " +
-                             std::to_string(y.rows()) + "xN, found " + detail::shape_of(*o.val_x) + " and " + detail::shape_of(vy));
-        if (o.val_mask && (o.val_mask->rows() != vy.rows() || o.val_mask->cols() != vy.cols()))
-            throw ShapeError("fit: expected validation mask " + detail::shape_of(vy) + " like the validation targets, found " +
-                             detail::shape_of(*o.val_mask));
-        detail::check_finite(*o.val_x, "fit validation inputs");
-        detail::check_finite_observed(vy, o.val_mask, "fit validation targets");
-    }
+    const int ranks = o.replicas ? o.replicas->size() : 1;
+    if (o.batch_size < ranks)
+        throw ConfigError("fit: expected batch_size >= the number of replicas (" + std::to_string(ranks) + "), found " +
+                          std::to_string(o.batch_size));
+}
 
-    const Index n_val_split = o.val_x ? 0 : static_cast<Index>(std::floor(o.validation_split * static_cast<double>(x.cols())));
-    const Index n_train = x.cols() - n_val_split;
-    if (n_train <= 0) throw DataError("fit: validation_split leaves no training samples");
+// Mean loss over a reader's samples (each replica its share, summed over replicas).
+template <class S>
+double evaluate_source(Trainable<S>& model, BatchReader<S>& reader, Index samples, Replicas* rep) {
+    Rng unused(0);  // the reader does not shuffle
+    reader.start_epoch(unused);
+    double total = 0;
+    while (reader.next())
+        if (reader.local_length() > 0)
+            total += static_cast<double>(model.eval_batch(reader.x(), reader.y(), reader.mask())) *
+                     static_cast<double>(reader.local_length());
+    if (rep) rep->sum(&total, 1);
+    return total / static_cast<double>(samples);
+}
 
-    Rng rng(o.seed);
+// Buffers that are not trained (BatchNorm's running statistics) drift apart
+// on replicas that see different samples: averaged over replicas once an epoch.
+template <class S>
+void average_untrained(ParamBuffer<S>& params, Replicas& rep, Vector<S>& scratch) {
+    Index count = 0;
+    for (const auto& s : params.slots())
+        if (!s.slot->trainable) count += s.slot->size();
+    if (count == 0) return;
+    scratch.resize(count);
+    Index k = 0;
+    for (const auto& s : params.slots())
+        if (!s.slot->trainable) {
+            scratch.segment(k, s.slot->size()) = Eigen::Map<const Vector<S>>(s.slot->value, s.slot->size());
+            k += s.slot->size();
+        }
+    rep.sum(scratch.data(), count);
+    scratch /= static_cast<S>(rep.size());
+    k = 0;
+    for (const auto& s : params.slots())
+        if (!s.slot->trainable) {
+            Eigen::Map<Vector<S>>(s.slot->value, s.slot->size()) = scratch.segment(k, s.slot->size());
+            k += s.slot->size();
+        }
+}
+
+// The training loop over the samples [0, n_train) of `train`; validation on
+// the samples [val_begin, val_end) of `val` when it is given.
+template <class S>
+History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& train, Index n_train, DataSource<S>* val,
+                   Index val_begin, Index val_end, const FitOptions<S>& o) {
+    using Mat = Matrix<S>;
+    Replicas* rep = o.replicas;
+    const int rank = rep ? rep->rank() : 0, ranks = rep ? rep->size() : 1;
+
+    Rng rng(o.seed);  // the batch order: the same on every replica
+    // input_transform's draws: with several replicas each has its own stream (drawing
+    // from `rng` different amounts would make the replicas' batch orders drift apart).
+    Rng local_rng(o.seed ^ (0x9e3779b97f4a7c15ull * static_cast<std::uint64_t>(rank + 1)));
+    Rng& transform_rng = ranks > 1 ? local_rng : rng;
     ParamBuffer<S>& params = model.params();
+    if (rep) rep->broadcast(params.values().data(), params.size());
     TrainControl<S> ctl;
     ctl.params = &params;
+    ctl.rank = rank;
+    ctl.ranks = ranks;
     for (auto* cb : o.callbacks) cb->on_train_begin(ctl);
 
     const double base_lr = optimizer.learning_rate();
-    const Index steps_per_epoch = (n_train + o.batch_size - 1) / o.batch_size;
-    std::vector<Index> order(static_cast<std::size_t>(n_train));
-    for (Index i = 0; i < n_train; ++i) order[static_cast<std::size_t>(i)] = i;
+    BatchReader<S> reader(train, 0, n_train, o.batch_size, o.shuffle, rank, ranks);
+    std::unique_ptr<BatchReader<S>> val_reader;
+    if (val) val_reader = std::make_unique<BatchReader<S>>(*val, val_begin, val_end, o.batch_size, false, rank, ranks);
+    const Index steps_per_epoch = reader.batches();
 
-    Mat xb, yb, mb;
+    Mat y_clean;
+    Vector<S> scratch;
+    std::vector<double> sums;
     History history;
     long step = 0;
     for (long epoch = 1; epoch <= o.epochs && !ctl.stop; ++epoch) {
         const auto t0 = std::chrono::steady_clock::now();
-        if (o.shuffle) rng.shuffle(order);
+        reader.start_epoch(rng);
         ProgressBar bar(static_cast<long>(steps_per_epoch), "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs),
-                        o.progress);
+                        o.progress && rank == 0);
         double total = 0;
+        Index seen = 0, seen_local = 0;
         bool diverged = false;
         std::vector<std::pair<std::string, double>> parts;
-        for (Index b = 0; b < steps_per_epoch; ++b) {
-            const Index start = b * o.batch_size, n = std::min(o.batch_size, n_train - start);
-            detail::gather_columns(x, order, start, n, xb);
-            detail::gather_columns(y, order, start, n, yb);
-            if (o.mask) detail::gather_columns(*o.mask, order, start, n, mb);
-            if (o.input_transform) o.input_transform(xb, rng);
+        while (reader.next()) {
+            const Index b = reader.batch_index(), n = reader.global_length(), nl = reader.local_length();
+            Mat& xb = reader.x();
+            const Mat* yb = &reader.y();
+            if (o.input_transform && nl > 0) {
+                if (!train.has_targets()) {  // the clean inputs are the targets
+                    y_clean = xb;
+                    yb = &y_clean;
+                }
+                o.input_transform(xb, transform_rng);
+            }
 
             const double factor = o.schedule ? o.schedule->factor(static_cast<double>(step) / static_cast<double>(steps_per_epoch)) : 1.0;
             optimizer.set_learning_rate(base_lr * factor * ctl.lr_scale);
             params.zero_grad();
-            const double loss = static_cast<double>(model.train_batch(xb, yb, o.mask ? &mb : nullptr));
+            // A replica without a sample in a short last batch contributes nothing.
+            const double loss = nl > 0 ? static_cast<double>(model.train_batch(xb, *yb, reader.mask())) : 0.0;
+            if (rep) {
+                // The gradient of the global batch's mean loss: the sum over replicas of (n_r / n) x their gradient.
+                Vector<S>& g = params.grads();
+                if (!std::isfinite(loss) && g.size() > 0) g(0) = std::numeric_limits<S>::quiet_NaN();  // all replicas stop together
+                if (nl != n) g *= static_cast<S>(nl) / static_cast<S>(n);
+                rep->sum(g.data(), g.size());
+            }
             if (!std::isfinite(loss) || !std::isfinite(static_cast<double>(params.grads().squaredNorm()))) {
                 const std::string msg = "fit: training diverged at epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
                                         ": loss is " + std::to_string(loss) + " (learning rate " +
@@ -174,36 +214,45 @@ History fit(Trainable<S>& model, Optimizer<S>& optimizer, const Matrix<S>& x, co
             if (o.clip_norm > 0) clip_grad_norm(params, o.clip_norm);
             optimizer.step(params);
             ++step;
-            total += loss * static_cast<double>(n);
+            total += loss * static_cast<double>(nl);
             const auto lp = model.loss_parts();
             if (parts.size() != lp.size()) {
                 parts = lp;
                 for (auto& p : parts) p.second = 0;
             }
-            for (std::size_t k = 0; k < lp.size(); ++k) parts[k].second += lp[k].second * static_cast<double>(n);
+            for (std::size_t k = 0; k < lp.size(); ++k) parts[k].second += lp[k].second * static_cast<double>(nl);
             for (auto* cb : o.callbacks) cb->on_batch_end(step, loss, ctl);
-            char extra[96];
-            std::snprintf(extra, sizeof extra, "loss %.5g  %.0f/s", total / static_cast<double>(start + n),
-                          static_cast<double>(start + n) / std::max(bar.seconds(), 1e-9));
-            bar.update(static_cast<long>(b + 1), extra);
+            seen += n;
+            seen_local += nl;
+            if (bar.enabled()) {
+                char extra[96];
+                std::snprintf(extra, sizeof extra, "loss %.5g  %.0f/s", total / static_cast<double>(std::max<Index>(seen_local, 1)),
+                              static_cast<double>(seen) / std::max(bar.seconds(), 1e-9));
+                bar.update(static_cast<long>(b + 1), extra);
+            }
         }
         if (diverged) break;
 
+        if (rep) {  // the epoch's loss over all replicas; BatchNorm statistics averaged
+            sums.assign(1, total);
+            for (const auto& p : parts) sums.push_back(p.second);
+            rep->sum(sums.data(), static_cast<Index>(sums.size()));
+            total = sums[0];
+            for (std::size_t k = 0; k < parts.size(); ++k) parts[k].second = sums[k + 1];
+            average_untrained(params, *rep, scratch);
+        }
         EpochLog log;
         log.epoch = epoch;
         log.loss = total / static_cast<double>(n_train);
         for (auto& p : parts) p.second /= static_cast<double>(n_train);
         log.parts = parts;
         log.learning_rate = optimizer.learning_rate();
-        if (o.val_x)
-            log.val_loss = detail::evaluate_batches(model, *o.val_x, o.val_y ? *o.val_y : *o.val_x, o.val_mask, o.batch_size, 0,
-                                                    o.val_x->cols(), xb, yb, mb);
-        else if (n_val_split > 0)
-            log.val_loss = detail::evaluate_batches(model, x, y, o.mask, o.batch_size, n_train, x.cols(), xb, yb, mb);
+        if (val_reader) log.val_loss = evaluate_source(model, *val_reader, val_end - val_begin, rep);
         log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         log.samples_per_second = static_cast<double>(n_train) / std::max(log.seconds, 1e-9);
-        bar.finish(detail::format_epoch_line(log, o.epochs));
-        if (o.print_epochs && !bar.enabled() && stderr_is_terminal()) std::fprintf(stderr, "%s\n", detail::format_epoch_line(log, o.epochs).c_str());
+        bar.finish(format_epoch_line(log, o.epochs));
+        if (o.print_epochs && rank == 0 && !bar.enabled() && stderr_is_terminal())
+            std::fprintf(stderr, "%s\n", format_epoch_line(log, o.epochs).c_str());
         history.epochs.push_back(log);
         for (auto* cb : o.callbacks) cb->on_epoch_end(history.epochs.back(), ctl);
         if (ctl.stop) history.stop_reason = ctl.stop_reason;
@@ -214,10 +263,75 @@ History fit(Trainable<S>& model, Optimizer<S>& optimizer, const Matrix<S>& x, co
     return history;
 }
 
+}  // namespace detail
+
+template <class S>
+History fit(Trainable<S>& model, Optimizer<S>& optimizer, const Matrix<S>& x, const Matrix<S>& y, const FitOptions<S>& o = {}) {
+    using Mat = Matrix<S>;
+    // Validate everything before the first step.
+    detail::check_fit_options(o);
+    if (x.cols() == 0) throw DataError("fit: expected training data, found 0 samples");
+    if (x.rows() != model.input_size())
+        throw ShapeError("fit: expected inputs with " + std::to_string(model.input_size()) + " rows (features), found " +
+                         std::to_string(x.rows()));
+    if (y.rows() != model.target_size() || y.cols() != x.cols())
+        throw ShapeError("fit: expected targets " + std::to_string(model.target_size()) + "x" + std::to_string(x.cols()) +
+                         ", found " + detail::shape_of(y));
+    if (o.mask && (o.mask->rows() != y.rows() || o.mask->cols() != y.cols()))
+        throw ShapeError("fit: expected mask " + detail::shape_of(y) + " like the targets, found " + detail::shape_of(*o.mask));
+    // Autoencoding (y is x): each batch is read once and is its own target.
+    MatrixSource<S> data(x, (&y == &x && !o.mask) ? nullptr : &y, o.mask, "fit");
+    std::unique_ptr<MatrixSource<S>> val;
+    if (o.val_x) {
+        const Mat& vy = o.val_y ? *o.val_y : *o.val_x;
+        if (o.val_x->rows() != x.rows() || vy.rows() != y.rows() || vy.cols() != o.val_x->cols())
+            throw ShapeError("fit: expected validation inputs " + std::to_string(x.rows()) + "xN and targets " +
+                             std::to_string(y.rows()) + "xN, found " + detail::shape_of(*o.val_x) + " and " + detail::shape_of(vy));
+        val = std::make_unique<MatrixSource<S>>(*o.val_x, &vy, o.val_mask, "fit validation");
+        if (o.val_x->cols() == 0) throw DataError("fit: expected validation data, found 0 samples");
+    }
+
+    const Index n_val_split = o.val_x ? 0 : static_cast<Index>(std::floor(o.validation_split * static_cast<double>(x.cols())));
+    const Index n_train = x.cols() - n_val_split;
+    if (n_train <= 0) throw DataError("fit: validation_split leaves no training samples");
+    if (val) return detail::fit_source<S>(model, optimizer, data, n_train, val.get(), 0, val->samples(), o);
+    return detail::fit_source<S>(model, optimizer, data, n_train, n_val_split > 0 ? &data : nullptr, n_train, x.cols(), o);
+}
+
 // Autoencoding: the targets are the inputs.
 template <class S>
 History fit(Trainable<S>& model, Optimizer<S>& optimizer, const Matrix<S>& x, const FitOptions<S>& o = {}) {
     return fit(model, optimizer, x, x, o);
+}
+
+// Training from a DataSource (in memory, or streamed from a file). Validation
+// data comes from val_x/val_y/val_mask or is the source's last
+// validation_split; a training mask comes with the source (MatrixSource).
+template <class S>
+History fit(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& train, const FitOptions<S>& o = {}) {
+    using Mat = Matrix<S>;
+    detail::check_fit_options(o);
+    if (o.mask)
+        throw ConfigError("fit: with a DataSource, expected the training mask to come with the source (MatrixSource), found FitOptions::mask");
+    if (train.samples() == 0) throw DataError("fit: expected training data, found 0 samples");
+    if (train.features() != model.input_size() || train.target_features() != model.target_size())
+        throw ShapeError("fit: expected a source of " + std::to_string(model.input_size()) + " input and " +
+                         std::to_string(model.target_size()) + " target features, found " + std::to_string(train.features()) +
+                         " and " + std::to_string(train.target_features()));
+    if (o.val_x) {
+        const Mat& vy = o.val_y ? *o.val_y : *o.val_x;
+        if (o.val_x->rows() != train.features() || vy.rows() != train.target_features() || vy.cols() != o.val_x->cols() ||
+            o.val_x->cols() == 0)
+            throw ShapeError("fit: expected validation inputs " + std::to_string(train.features()) + "xN and targets " +
+                             std::to_string(train.target_features()) + "xN with N > 0, found " + detail::shape_of(*o.val_x) +
+                             " and " + detail::shape_of(vy));
+        MatrixSource<S> val(*o.val_x, &vy, o.val_mask, "fit validation");
+        return detail::fit_source<S>(model, optimizer, train, train.samples(), &val, 0, val.samples(), o);
+    }
+    const Index n_val_split = static_cast<Index>(std::floor(o.validation_split * static_cast<double>(train.samples())));
+    const Index n_train = train.samples() - n_val_split;
+    if (n_train <= 0) throw DataError("fit: validation_split leaves no training samples");
+    return detail::fit_source<S>(model, optimizer, train, n_train, n_val_split > 0 ? &train : nullptr, n_train, train.samples(), o);
 }
 
 }  // namespace latent

@@ -1,0 +1,158 @@
+// Data-parallel training over MPI (opt-in: include this header and link the
+// CMake target latent::mpi, which brings MPI::MPI_CXX; the rest of latent
+// never needs MPI).
+//
+//   latent::mpi::Environment env(argc, argv);          // MPI_Init / MPI_Finalize
+//   latent::mpi::Communicator world;                    // MPI_COMM_WORLD
+//   latent::FitOptions<float> opt;
+//   opt.batch_size = 256;                               // the global batch
+//   opt.replicas = &world;
+//   auto history = latent::fit(ae, adam, x, opt);       // same call as on one process
+//   if (world.rank() == 0) latent::save(ae, "ae.lat");
+//
+// Every rank builds the same model and reads the same data (or a source over
+// the same file); fit() then
+//   - broadcasts the parameters from rank 0 before the first step;
+//   - draws the same batch order on every rank (Rng(seed)) and gives rank r
+//     columns [n r / R, n (r + 1) / R) of every n-sample batch;
+//   - averages the gradients with one MPI_Allreduce on the model's flat
+//     gradient buffer per step, each rank weighted by its share of the batch
+//     (so a short last batch counts each sample once);
+//   - steps the optimizer identically everywhere (same gradients, same state);
+//   - reduces the epoch's loss, its parts and the validation loss, so History
+//     and callback decisions (early stopping, LR on plateau) are the same on
+//     every rank;
+//   - shows progress on rank 0 only.
+// Not synchronized: BatchNorm normalizes each rank's share of the batch with
+// that share's statistics (as PyTorch's DDP without SyncBatchNorm); its running
+// statistics are averaged over ranks at the end of every epoch. Noise drawn
+// inside a model (dropout, a VAE's sampling) comes from each replica's own Rng,
+// identical on every rank unless the user reseeds it per rank. input_transform
+// draws from a per-rank stream. Files: write them on rank 0
+// (Communicator::rank(), TrainControl::rank in callbacks).
+#pragma once
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <string>
+
+#include "latent/core/error.hpp"
+#include "latent/train/trainer.hpp"
+
+namespace latent::mpi {
+
+namespace detail {
+inline void check(int rc, const char* what) {
+    if (rc == MPI_SUCCESS) return;
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    throw Error(std::string(what) + ": expected MPI_SUCCESS, found error " + std::to_string(rc) + " (" + std::string(msg, len) + ")");
+}
+template <class S>
+MPI_Datatype type_of();
+template <>
+inline MPI_Datatype type_of<float>() {
+    return MPI_FLOAT;
+}
+template <>
+inline MPI_Datatype type_of<double>() {
+    return MPI_DOUBLE;
+}
+}  // namespace detail
+
+// Initializes MPI for the lifetime of the object (unless it is initialized
+// already) and finalizes it at the end if it initialized it. fit() calls MPI
+// only from the calling thread (MPI_THREAD_FUNNELED is enough).
+class Environment {
+public:
+    Environment() : Environment(nullptr, nullptr) {}
+    Environment(int* argc, char*** argv) {
+        int done = 0;
+        MPI_Initialized(&done);
+        if (done) return;
+        int provided = 0;
+        detail::check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+        owner_ = true;
+    }
+    Environment(int& argc, char**& argv) : Environment(&argc, &argv) {}
+    ~Environment() {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (owner_ && !finalized) MPI_Finalize();
+    }
+    Environment(const Environment&) = delete;
+    Environment& operator=(const Environment&) = delete;
+
+private:
+    bool owner_ = false;
+};
+
+// fit()'s Replicas over an MPI communicator; counts the time spent in the
+// gradient allreduce (and the few other collectives fit makes).
+class Communicator : public Replicas {
+public:
+    explicit Communicator(MPI_Comm comm = MPI_COMM_WORLD) : comm_(comm) {
+        detail::check(MPI_Comm_rank(comm, &rank_), "MPI_Comm_rank");
+        detail::check(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
+    }
+
+    int rank() const override { return rank_; }
+    int size() const override { return size_; }
+    MPI_Comm comm() const { return comm_; }
+
+    void broadcast(float* data, Index n) override { bcast(data, n); }
+    void broadcast(double* data, Index n) override { bcast(data, n); }
+    void sum(float* data, Index n) override { allreduce(data, n, MPI_SUM); }
+    void sum(double* data, Index n) override { allreduce(data, n, MPI_SUM); }
+    void max(double* data, Index n) { allreduce(data, n, MPI_MAX); }
+    void barrier() { detail::check(MPI_Barrier(comm_), "MPI_Barrier"); }
+
+    // Seconds spent in allreduce calls, and how many, since construction or reset_timers().
+    double allreduce_seconds() const { return seconds_; }
+    long allreduces() const { return calls_; }
+    void reset_timers() {
+        seconds_ = 0;
+        calls_ = 0;
+    }
+
+private:
+    template <class S>
+    void bcast(S* data, Index n) {
+        for (Index at = 0; at < n; at += INT_MAX) {
+            const int count = static_cast<int>(std::min<Index>(n - at, INT_MAX));
+            detail::check(MPI_Bcast(data + at, count, detail::type_of<S>(), 0, comm_), "MPI_Bcast");
+        }
+    }
+    template <class S>
+    void allreduce(S* data, Index n, MPI_Op op) {
+        const double t0 = MPI_Wtime();
+        for (Index at = 0; at < n; at += INT_MAX) {
+            const int count = static_cast<int>(std::min<Index>(n - at, INT_MAX));
+            detail::check(MPI_Allreduce(MPI_IN_PLACE, data + at, count, detail::type_of<S>(), op, comm_), "MPI_Allreduce");
+        }
+        seconds_ += MPI_Wtime() - t0;
+        ++calls_;
+    }
+
+    MPI_Comm comm_;
+    int rank_ = 0, size_ = 1;
+    double seconds_ = 0;
+    long calls_ = 0;
+};
+
+// The largest |value - rank 0's value| over all parameters and ranks (0 when
+// the replicas are in sync, as fit keeps them).
+template <class S>
+double max_param_divergence(const ParamBuffer<S>& params, Communicator& comm) {
+    Vector<S> root = params.values();
+    comm.broadcast(root.data(), root.size());
+    double d = root.size() ? static_cast<double>((root - params.values()).cwiseAbs().maxCoeff()) : 0.0;
+    comm.max(&d, 1);
+    return d;
+}
+
+}  // namespace latent::mpi

@@ -1,0 +1,218 @@
+// Data-parallel fit over MPI (latent/distributed/mpi.hpp). Run by CTest as
+// `mpirun -np 2 test_mpi`: every rank runs every test case; each also trains
+// the single-process reference itself (fit without replicas), so "2 ranks with
+// global batch B == 1 process with batch B" is checked on every rank.
+#include "support.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include <unistd.h>
+
+#include <latent/distributed/mpi.hpp>
+#include <latent/latent.hpp>
+
+using latent::Index;
+using latent::Matrix;
+
+namespace {
+
+latent::mpi::Communicator& world() {
+    static latent::mpi::Environment env;
+    static latent::mpi::Communicator comm;
+    return comm;
+}
+
+template <class S>
+double max_abs_diff(const latent::Vector<S>& a, const latent::Vector<S>& b) {
+    return static_cast<double>((a - b).cwiseAbs().maxCoeff());
+}
+
+// Trains `make()` twice from the same seed: alone, and as one of the replicas. Returns the
+// largest parameter difference; checks the replicas agree exactly and the histories match.
+template <class S, class Make>
+double distributed_vs_single(Make make, const Matrix<S>& x, latent::FitOptions<S> o, double loss_tol) {
+    auto& comm = world();
+    auto single = make();
+    latent::Adam<S> adam1(1e-2);
+    const auto h1 = latent::fit(single, adam1, x, o);
+
+    auto replica = make();
+    latent::Adam<S> adam2(1e-2);
+    o.replicas = &comm;
+    const auto h2 = latent::fit(replica, adam2, x, o);
+
+    CHECK(latent::mpi::max_param_divergence(replica.params(), comm) == 0.0);  // replicas in sync, bit for bit
+    REQUIRE(h1.epochs.size() == h2.epochs.size());
+    for (std::size_t e = 0; e < h1.epochs.size(); ++e) {
+        CHECK(std::abs(h1.epochs[e].loss - h2.epochs[e].loss) <= loss_tol * std::abs(h1.epochs[e].loss));
+        if (h1.epochs[e].has_val()) CHECK(std::abs(h1.epochs[e].val_loss - h2.epochs[e].val_loss) <= loss_tol * std::abs(h1.epochs[e].val_loss));
+    }
+    return max_abs_diff(single.params().values(), replica.params().values());
+}
+
+template <class S>
+latent::Autoencoder<S> dense_ae() {
+    latent::Rng rng(3);
+    latent::DenseAutoencoderOptions o;
+    o.sizes = {16, 12, 4};
+    return latent::make_dense_autoencoder<S>(o, rng);
+}
+
+}  // namespace
+
+TEST_CASE("2 ranks with global batch B train as 1 process with batch B (dense AE, float and double)", "[mpi]") {
+    REQUIRE(world().size() == 2);
+    latent::Rng drng(11);
+    Matrix<double> xd(16, 203);  // 203 = 12 x 16 + 11: an uneven last batch, shared 5 / 6
+    drng.fill_uniform(xd);
+    const Matrix<float> xf = xd.cast<float>();
+    latent::FitOptions<double> od;
+    od.epochs = 3;
+    od.batch_size = 16;
+    od.seed = 5;
+    od.validation_split = 0.1;
+    od.progress = false;
+    latent::FitOptions<float> of;
+    of.epochs = od.epochs;
+    of.batch_size = od.batch_size;
+    of.seed = od.seed;
+    of.validation_split = od.validation_split;
+    of.progress = false;
+    const double dd = distributed_vs_single<double>(dense_ae<double>, xd, od, 1e-12);
+    const double df = distributed_vs_single<float>(dense_ae<float>, xf, of, 1e-5);
+    if (world().rank() == 0)
+        std::printf("dense AE 16-12-4-12-16, Adam 1e-2, 3 epochs x 12 steps, batch 16: max |param diff| 2 ranks vs 1: double %.3g, float %.3g\n",
+                    dd, df);
+    CHECK(dd < 1e-12);
+    CHECK(df < 1e-5);
+}
+
+TEST_CASE("Every Trainable trains data-parallel: convolutional, sequence, VAE, BatchNorm", "[mpi]") {
+    latent::FitOptions<double> o;
+    o.epochs = 2;
+    o.batch_size = 10;
+    o.seed = 2;
+    o.progress = false;
+    latent::Rng drng(4);
+
+    SECTION("convolutional autoencoder: equal to one process") {
+        Matrix<double> x(64, 45);
+        drng.fill_uniform(x);
+        auto make = [] {
+            auto enc = std::make_unique<latent::Sequential<double>>();
+            enc->add<latent::Conv2D<double>>(3, latent::Size2(3), latent::ConvOptions::padded(1, 2)).add<latent::Activation<double>>(latent::Act::tanh);
+            auto dec = std::make_unique<latent::Sequential<double>>();
+            dec->add<latent::ConvTranspose2D<double>>(1, latent::Size2(4), latent::ConvOptions::padded(1, 2));
+            latent::Autoencoder<double> ae(std::move(enc), std::move(dec));
+            latent::Rng rng(6);
+            ae.build(latent::Shape{1, 8, 8}, rng);
+            return ae;
+        };
+        CHECK(distributed_vs_single<double>(make, x, o, 1e-12) < 1e-12);
+    }
+    SECTION("sequence autoencoder (LSTM): equal to one process") {
+        Matrix<double> x(5 * 3, 33);
+        drng.fill_normal(x);
+        auto make = [] {
+            latent::SequenceAutoencoderOptions so;
+            so.steps = 5;
+            so.features = 3;
+            so.encoder_units = {4};
+            latent::Rng rng(8);
+            return latent::SequenceAutoencoder<double>(so, rng);
+        };
+        CHECK(distributed_vs_single<double>(make, x, o, 1e-12) < 1e-12);
+    }
+    SECTION("VAE: replicas stay in sync (its sampling noise differs from one process's)") {
+        Matrix<double> x(10, 41);
+        drng.fill_uniform(x);
+        auto vae = latent::make_dense_vae<double>({10, 8, 2});
+        latent::Rng rng(1);
+        vae.build(latent::Shape{10}, rng);
+        latent::Adam<double> adam(1e-2);
+        o.replicas = &world();
+        const auto h = latent::fit(vae, adam, x, o);
+        CHECK(latent::mpi::max_param_divergence(vae.params(), world()) == 0.0);
+        CHECK(std::isfinite(h.epochs.back().loss));
+        CHECK(h.epochs.back().parts.size() == 2);  // recon and kl, reduced
+    }
+    SECTION("BatchNorm: local statistics, running statistics averaged per epoch") {
+        Matrix<double> x(6, 40);
+        drng.fill_normal(x);
+        auto enc = std::make_unique<latent::Sequential<double>>();
+        enc->add<latent::Dense<double>>(4).add<latent::BatchNorm<double>>().add<latent::Activation<double>>(latent::Act::tanh);
+        auto dec = std::make_unique<latent::Sequential<double>>();
+        dec->add<latent::Dense<double>>(6);
+        latent::Autoencoder<double> ae(std::move(enc), std::move(dec));
+        latent::Rng rng(2);
+        ae.build(latent::Shape{6}, rng);
+        latent::Adam<double> adam(1e-2);
+        o.replicas = &world();
+        latent::fit(ae, adam, x, o);
+        CHECK(latent::mpi::max_param_divergence(ae.params(), world()) == 0.0);  // running statistics included
+    }
+}
+
+TEST_CASE("Streaming and data-parallel: each rank reads its share of a memory-mapped file", "[mpi]") {
+    auto& comm = world();
+    namespace fs = std::filesystem;
+    // One file for both ranks, written by rank 0 (its name from rank 0's pid).
+    long long id = static_cast<long long>(::getpid());
+    double idd = static_cast<double>(id);
+    comm.broadcast(&idd, 1);
+    const std::string path = (fs::temp_directory_path() / ("latent_test_mpi_" + std::to_string(static_cast<long long>(idd)) + ".npy")).string();
+    latent::Rng drng(12);
+    Matrix<float> x(16, 90);
+    drng.fill_uniform(x);
+    if (comm.rank() == 0) {
+        std::string bytes = latent_test::npy_file("<f4", "(90, 16)", "");
+        bytes.append(reinterpret_cast<const char*>(x.data()), sizeof(float) * static_cast<std::size_t>(x.size()));
+        latent::detail::write_file_atomic(path, bytes);
+    }
+    comm.barrier();
+    {
+        latent::NpySource<float> file(path, {8, 2, true});
+        latent::FitOptions<float> o;
+        o.epochs = 2;
+        o.batch_size = 16;
+        o.shuffle = false;  // the file's order: comparable with one process on the matrix
+        o.progress = false;
+        auto a = dense_ae<float>(), b = dense_ae<float>();
+        latent::Adam<float> adam_a(1e-2), adam_b(1e-2);
+        latent::fit(a, adam_a, x, o);
+        o.replicas = &comm;
+        latent::fit(b, adam_b, file, o);
+        CHECK(latent::mpi::max_param_divergence(b.params(), comm) == 0.0);
+        CHECK(max_abs_diff(a.params().values(), b.params().values()) < 1e-5);
+    }
+    comm.barrier();
+    if (comm.rank() == 0) fs::remove(path);
+}
+
+TEST_CASE("A rank whose loss is not finite stops every rank", "[mpi]") {
+    auto& comm = world();
+    Matrix<float> x(16, 40);
+    latent::Rng drng(3);
+    drng.fill_uniform(x);
+    auto ae = dense_ae<float>();
+    latent::Adam<float> adam(1e-2);
+    latent::FitOptions<float> o;
+    o.epochs = 3;
+    o.batch_size = 20;
+    o.progress = false;
+    o.replicas = &comm;
+    o.on_nan = latent::OnNaN::stop;
+    const int rank = comm.rank();
+    long calls = 0;
+    // Only rank 1's third batch goes bad; rank 0 must stop at the same step (or it would wait forever).
+    o.input_transform = [rank, &calls](Matrix<float>& b, latent::Rng&) {
+        if (rank == 1 && ++calls == 3) b(0, 0) = std::numeric_limits<float>::quiet_NaN();
+    };
+    const auto h = latent::fit(ae, adam, x, o);
+    CHECK(latent_test::contains(h.stop_reason, "epoch 2, batch 1"));
+    CHECK(h.epochs.size() == 1);
+    CHECK(latent::mpi::max_param_divergence(ae.params(), comm) == 0.0);
+}
