@@ -504,6 +504,7 @@ TEST_CASE("the automatic conv algorithm is the measured winner per layer shape, 
     forward_once(fixed);
     CHECK(fixed.algorithm() == A::im2col);
     latent::detail::set_conv_cost_hook(nullptr);
+}
 
 // PyTorch's default init reads ConvTranspose2d's fan-in off its (C_in, C_out,
 // kh, kw) weight: C_out * kh * kw. The `pytorch` initializer draws from the
