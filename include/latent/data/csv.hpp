@@ -11,13 +11,12 @@
 #pragma once
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "latent/core/error.hpp"
+#include "latent/core/number_text.hpp"
 #include "latent/core/tensor.hpp"
 #include "latent/io/binary.hpp"
 
@@ -158,15 +157,6 @@ inline bool is_missing_cell(const std::string& cell, const CsvOptions& o) {
     return false;
 }
 
-// Parses a whole cell as a number; false when it is not one.
-inline bool parse_number(const std::string& cell, double& value) {
-    if (cell.empty()) return false;
-    const char* b = cell.c_str();
-    char* end = nullptr;
-    value = std::strtod(b, &end);
-    return end != b && *end == '\0';
-}
-
 }  // namespace detail
 
 // Parses CSV text; `source` names it in error messages.
@@ -257,14 +247,12 @@ std::string format_csv(const Eigen::MatrixBase<D>& data, const std::vector<std::
     for (std::size_t j = 0; j < columns.size(); ++j)
         out += (j ? std::string(1, o.delimiter) : std::string()) + detail::csv_quote_if_needed(columns[j], o.delimiter);
     if (!columns.empty()) out += '\n';
-    char buf[64];
     for (Index r = 0; r < data.cols(); ++r) {
         for (Index j = 0; j < data.rows(); ++j) {
             if (j) out += o.delimiter;
             const double v = static_cast<double>(data(j, r));
             if (std::isnan(v)) continue;
-            std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-            out += buf;
+            out += detail::format_number(v, digits);
         }
         out += '\n';
     }

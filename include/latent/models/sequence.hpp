@@ -213,13 +213,13 @@ public:
     S train_batch(const Mat& x, const Mat& y, const Mat* mask) override {
         const Mat* m = prepare(x, y, mask, "SequenceAutoencoder::train_batch");
         const Mat& pred = run(xp_, m, Mode::train);
-        const S value = loss_->evaluate_packed(pred, yp_, steps(), &grad_, m);
+        const S value = loss_->evaluate_packed(pred, yp_, steps(), &grad_, m, loss_scratch_);
         backward(grad_);
         return value;
     }
     S eval_batch(const Mat& x, const Mat& y, const Mat* mask) override {
         const Mat* m = prepare(x, y, mask, "SequenceAutoencoder::eval_batch");
-        return loss_->evaluate_packed(run(xp_, m, Mode::infer), yp_, steps(), nullptr, m);
+        return loss_->evaluate_packed(run(xp_, m, Mode::infer), yp_, steps(), nullptr, m, loss_scratch_);
     }
 
 private:
@@ -282,6 +282,7 @@ private:
     TimeDistributed<S>* output_ = nullptr;
     std::unique_ptr<SequenceLoss<S>> loss_;
     Mat xp_, yp_, grad_, step_mask_, chunk_, mask_chunk_, flat_;
+    SequenceLossScratch<S> loss_scratch_;
 };
 
 struct Seq2SeqOptions {
@@ -379,7 +380,7 @@ public:
     S train_batch_masked(const Mat& x, const Mat& y, const Mat* source_mask, const Mat* target_mask) {
         prepare(x, y, "Seq2Seq::train_batch");
         const Mat& logits = forward(source_mask, target_mask, Mode::train);
-        const S value = loss_->evaluate_packed(logits, yp_, opt_.target_steps, &grad_, target_mask);
+        const S value = loss_->evaluate_packed(logits, yp_, opt_.target_steps, &grad_, target_mask, loss_scratch_);
         // logits -> decoder -> its initial state = the encoder's final state
         decoder_->backward_packed(output_->backward_packed(grad_));
         encoder_->backward_packed(Mat(), &decoder_->initial_state_grad());
@@ -397,7 +398,7 @@ public:
     S eval_batch(const Mat& x, const Mat& y, const Mat* mask) override {
         const Mat* m = target_mask(mask, x.cols(), "Seq2Seq::eval_batch");
         prepare(x, y, "Seq2Seq::eval_batch");
-        return loss_->evaluate_packed(forward(nullptr, m, Mode::infer), yp_, opt_.target_steps, nullptr, m);
+        return loss_->evaluate_packed(forward(nullptr, m, Mode::infer), yp_, opt_.target_steps, nullptr, m, loss_scratch_);
     }
 
 private:
@@ -437,6 +438,7 @@ private:
     std::unique_ptr<SequenceLoss<S>> loss_;
     State state_;
     Mat xp_, yp_, dec_in_, grad_, step_mask_, chunk_, mask_chunk_, step_in_;
+    SequenceLossScratch<S> loss_scratch_;
 };
 
 // Model files (io/model_file.hpp format): kind "SequenceAutoencoder" or
@@ -450,10 +452,9 @@ void save(SequenceAutoencoder<S>& model, const std::string& path) {
 }
 
 template <class S>
-SequenceAutoencoder<S> load_sequence_autoencoder(const std::string& path) {
-    const std::string data = detail::read_file_bytes(path);
-    const auto h = detail::decode_header<S>(data, path);
-    const std::string what = "model file '" + path + "'";
+SequenceAutoencoder<S> sequence_autoencoder_from_bytes(const std::string& data, const std::string& source = "memory") {
+    const auto h = detail::decode_header<S>(data, source);
+    const std::string what = "model file '" + source + "'";
     if (h.kind != "SequenceAutoencoder" || h.arch.children.size() != 4 || h.arch.children[0].children.empty())
         throw FormatError(what + ": expected a SequenceAutoencoder, found a " + h.kind + " (" + h.arch.str() + ")");
     SequenceAutoencoderOptions o;
@@ -464,13 +465,19 @@ SequenceAutoencoder<S> load_sequence_autoencoder(const std::string& path) {
     for (const auto& c : h.arch.children[0].children) o.encoder_units.push_back(c.get_index("units"));
     for (const auto& c : h.arch.children[2].children) o.decoder_units.push_back(c.get_index("units"));
     Rng rng(0);
+    const auto budget = detail::budget_of(h, source);
     SequenceAutoencoder<S> model(o, rng);
     if (model.network().root().config() != h.arch)
         throw FormatError(what + ": architecture mismatch: file has " + h.arch.str() + ", rebuilt " + model.network().root().config().str());
     Vector<S> values;
-    detail::read_values<S>(data, h, model.params().slots(), values, path);
+    detail::read_values<S>(data, h, model.params().slots(), values, source);
     model.params().values() = values;
     return model;
+}
+
+template <class S>
+SequenceAutoencoder<S> load_sequence_autoencoder(const std::string& path) {
+    return sequence_autoencoder_from_bytes<S>(detail::read_file_bytes(path), path);
 }
 
 template <class S>
@@ -481,11 +488,10 @@ void save(Seq2Seq<S>& model, const std::string& path) {
 }
 
 template <class S>
-Seq2Seq<S> load_seq2seq(const std::string& path) {
-    const std::string data = detail::read_file_bytes(path);
-    const auto h = detail::decode_header<S>(data, path);
+Seq2Seq<S> seq2seq_from_bytes(const std::string& data, const std::string& source = "memory") {
+    const auto h = detail::decode_header<S>(data, source);
     if (h.kind != "Seq2Seq" || h.arch.type != "Seq2Seq")
-        throw FormatError("model file '" + path + "': expected a Seq2Seq, found a " + h.kind + " (" + h.arch.type + ")");
+        throw FormatError("model file '" + source + "': expected a Seq2Seq, found a " + h.kind + " (" + h.arch.type + ")");
     Seq2SeqOptions o;
     o.source_steps = h.arch.get_index("source_steps");
     o.source_features = h.arch.get_index("source_features");
@@ -495,13 +501,20 @@ Seq2Seq<S> load_seq2seq(const std::string& path) {
     o.cell = cell_type_from_name(h.arch.get("cell"));
     o.start_token = h.arch.get_index("start_token");
     Rng rng(0);
+    const auto budget = detail::budget_of(h, source);
     Seq2Seq<S> model(o, rng);
     if (model.config() != h.arch)
-        throw FormatError("model file '" + path + "': architecture mismatch: file has " + h.arch.str() + ", rebuilt " + model.config().str());
+        throw FormatError("model file '" + source + "': architecture mismatch: file has " + h.arch.str() + ", rebuilt " +
+                          model.config().str());
     Vector<S> values;
-    detail::read_values<S>(data, h, model.params().slots(), values, path);
+    detail::read_values<S>(data, h, model.params().slots(), values, source);
     model.params().values() = values;
     return model;
+}
+
+template <class S>
+Seq2Seq<S> load_seq2seq(const std::string& path) {
+    return seq2seq_from_bytes<S>(detail::read_file_bytes(path), path);
 }
 
 }  // namespace latent

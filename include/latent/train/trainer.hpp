@@ -159,7 +159,8 @@ History fit(Trainable<S>& model, Optimizer<S>& optimizer, const Matrix<S>& x, co
             optimizer.set_learning_rate(base_lr * factor * ctl.lr_scale);
             params.zero_grad();
             const double loss = static_cast<double>(model.train_batch(xb, yb, o.mask ? &mb : nullptr));
-            if (!std::isfinite(loss) || !std::isfinite(static_cast<double>(params.grads().squaredNorm()))) {
+            // allFinite, not a squared norm: large finite gradients overflow a float norm without diverging
+            if (!std::isfinite(loss) || !params.grads().allFinite()) {
                 const std::string msg = "fit: training diverged at epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
                                         ": loss is " + std::to_string(loss) + " (learning rate " +
                                         std::to_string(optimizer.learning_rate()) + "); lower the learning rate or clip gradients";
