@@ -14,13 +14,7 @@ cd "$(dirname "$0")/.."
 scripts/install_deps.sh fuzz
 
 build_dir="${LATENT_FUZZ_BUILD_DIR:-build-fuzz}"
-cxx="$(command -v clang++-14 || command -v clang++)"
-
-cmake -S . -B "$build_dir" -G Ninja \
-  -DCMAKE_CXX_COMPILER="$cxx" \
-  -DCMAKE_BUILD_TYPE=Debug \
-  -DLATENT_BUILD_FUZZERS=ON \
-  -DLATENT_BUILD_TESTS=OFF -DLATENT_BUILD_EXAMPLES=OFF -DLATENT_BUILD_BENCHMARKS=OFF -DLATENT_INSTALL=OFF >/dev/null
+cmake --preset fuzz -B "$build_dir" >/dev/null  # CMakePresets.json
 nice -n 19 cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)"
 
 if [ "${1:-}" = "--ci" ]; then

@@ -17,14 +17,11 @@ esac
 scripts/install_deps.sh test
 jobs="$(nproc 2>/dev/null || echo 2)"
 
+# The sanitizer builds take their flags from CMakePresets.json (presets
+# "dev": ASan + UBSan, and "tsan"), in their own build directories.
 if [ "$mode" = asan ]; then
   build_dir="${LATENT_TEST_BUILD_DIR:-build-asan}"
-  san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-  cmake -S . -B "$build_dir" -G Ninja \
-    -DCMAKE_BUILD_TYPE=Debug \
-    -DCMAKE_CXX_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" \
-    -DLATENT_BUILD_TESTS=ON -DLATENT_BUILD_EXAMPLES=OFF -DLATENT_BUILD_BENCHMARKS=OFF \
-    -DLATENT_WARNINGS_AS_ERRORS=ON
+  cmake --preset dev -B "$build_dir"
   cmake --build "$build_dir" -j "$jobs"
   cd "$build_dir"
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
@@ -36,15 +33,9 @@ fi
 if [ "$mode" = tsan ]; then
   scripts/install_deps.sh fuzz  # clang
   build_dir="${LATENT_TEST_BUILD_DIR:-build-tsan}"
-  cxx="$(command -v clang++-14 || command -v clang++)"
-  san="-fsanitize=thread -fno-omit-frame-pointer"
   # The tests that start std::threads (concurrent models, shared losses, ...):
   mapfile -t targets < <(grep -l 'std::thread' tests/test_*.cpp | xargs -n1 basename | sed 's/\.cpp$//')
-  cmake -S . -B "$build_dir" -G Ninja \
-    -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Debug \
-    -DCMAKE_CXX_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" \
-    -DLATENT_WITH_OPENMP=OFF \
-    -DLATENT_BUILD_TESTS=ON -DLATENT_BUILD_EXAMPLES=OFF -DLATENT_BUILD_BENCHMARKS=OFF
+  cmake --preset tsan -B "$build_dir"
   cmake --build "$build_dir" -j "$jobs" --target "${targets[@]}"
   cd "$build_dir"
   export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"

@@ -2,6 +2,10 @@
 #pragma once
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
 #include <string>
 
 #include "catch.hpp"
@@ -29,6 +33,38 @@ inline MatD random_away_from(latent::Index rows, latent::Index cols, latent::Rng
             m(i, j) = v;
         }
     return m;
+}
+
+// A fresh scratch directory (created, never shared), removed with everything
+// in it at the end of the test.
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        namespace fs = std::filesystem;
+        latent::Rng rng(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this)) ^
+                        static_cast<std::uint64_t>(std::hash<std::string>{}(fs::current_path().string())) ^
+                        static_cast<std::uint64_t>(std::random_device{}()));
+        for (;;) {
+            path = fs::temp_directory_path() / ("latent_test_" + std::to_string(rng.next() % 1000000000ULL));
+            if (fs::create_directory(path)) break;
+        }
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+inline std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 // Contains: true when `text` includes `part` (for error messages).

@@ -235,7 +235,8 @@ inline std::string csv_quote_if_needed(const std::string& s, char delim) {
 }  // namespace detail
 
 // Formats data (F x R, one row of the file per column) as CSV text; NaN is
-// written as an empty cell. columns: F names for a header row (empty: none).
+// written as an empty cell ("" when it is a row's only cell, so the line is
+// not blank). columns: F names for a header row (empty: none).
 template <class D>
 std::string format_csv(const Eigen::MatrixBase<D>& data, const std::vector<std::string>& columns = {}, const CsvWriteOptions& o = {}) {
     using S = typename D::Scalar;
@@ -246,12 +247,16 @@ std::string format_csv(const Eigen::MatrixBase<D>& data, const std::vector<std::
     std::string out;
     for (std::size_t j = 0; j < columns.size(); ++j)
         out += (j ? std::string(1, o.delimiter) : std::string()) + detail::csv_quote_if_needed(columns[j], o.delimiter);
+    if (columns.size() == 1 && columns[0].empty()) out += "\"\"";
     if (!columns.empty()) out += '\n';
     for (Index r = 0; r < data.cols(); ++r) {
         for (Index j = 0; j < data.rows(); ++j) {
             if (j) out += o.delimiter;
             const double v = static_cast<double>(data(j, r));
-            if (std::isnan(v)) continue;
+            if (std::isnan(v)) {
+                if (data.rows() == 1) out += "\"\"";  // an empty line would read as blank and be skipped
+                continue;
+            }
             out += detail::format_number(v, digits);
         }
         out += '\n';

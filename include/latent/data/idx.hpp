@@ -47,9 +47,15 @@ struct IdxHeader {
     int dtype = 0;                // 0x08 = unsigned byte
     std::vector<Index> dims;      // e.g. {60000, 28, 28}
     Index count() const { return dims.empty() ? 0 : dims[0]; }
-    Index item_size() const {     // product of dims[1..]
+    Index item_size() const {     // product of dims[1..]; FormatError past 2^62
+        for (std::size_t i = 1; i < dims.size(); ++i)
+            if (dims[i] == 0) return 0;
         Index n = 1;
-        for (std::size_t i = 1; i < dims.size(); ++i) n *= dims[i];
+        for (std::size_t i = 1; i < dims.size(); ++i) {
+            if (dims[i] < 0 || n > (Index{1} << 62) / dims[i])
+                throw FormatError("IDX header: expected an item size below 2^62, found dimensions whose product overflows");
+            n *= dims[i];
+        }
         return n;
     }
 };
@@ -265,15 +271,18 @@ inline IdxRaw read_idx_raw(ByteSource& src, Index limit) {
     if (left >= 0 && static_cast<unsigned long long>(left) < want) {
         got = static_cast<std::size_t>(left);
     } else {
-        // gzip: grow in chunks, so a corrupted size cannot demand a huge buffer up front
-        const std::size_t chunk = left >= 0 ? want : std::size_t{1} << 26;
+        // gzip: grow in doubling chunks (64 KB up to 64 MB), so a corrupted
+        // size costs memory in proportion to the data actually there
+        std::size_t chunk = left >= 0 ? want : std::size_t{1} << 16;
         while (got < want) {
             const std::size_t n = std::min(chunk, want - got);
             r.bytes.resize(got + n);
             const std::size_t k = src.read(r.bytes.data() + got, n);
             got += k;
             if (k < n) break;
+            chunk = std::min(chunk * 2, std::max(chunk, std::size_t{1} << 26));
         }
+        r.bytes.resize(got);
     }
     if (got < want) {
         const std::string each = std::to_string(r.header.item_size()) + " bytes each";
