@@ -74,16 +74,6 @@ struct LayerConfig {
         return Shape{parse_index(key, v.substr(0, a)), parse_index(key, v.substr(a + 1, b - a - 1)), parse_index(key, v.substr(b + 1))};
     }
 
-    Index parse_index(const std::string& key, const std::string& v) const {
-        std::int64_t n = 0;
-        if (!detail::parse_integer(v, n))
-            throw FormatError("layer " + type + ": expected an integer for '" + key + "', found '" + v + "'");
-        if (n > max_index || n < -max_index)
-            throw FormatError("layer " + type + ": expected an integer within +-" + std::to_string(max_index) + " for '" + key +
-                              "', found " + v);
-        return static_cast<Index>(n);
-    }
-
     friend bool operator==(const LayerConfig& a, const LayerConfig& b) {
         return a.type == b.type && a.attrs == b.attrs && a.children == b.children;
     }
@@ -103,6 +93,17 @@ struct LayerConfig {
             s += "]";
         }
         return s;
+    }
+
+private:
+    Index parse_index(const std::string& key, const std::string& v) const {
+        std::int64_t n = 0;
+        if (!detail::parse_integer(v, n))
+            throw FormatError("layer " + type + ": expected an integer for '" + key + "', found '" + v + "'");
+        if (n > max_index || n < -max_index)
+            throw FormatError("layer " + type + ": expected an integer within +-" + std::to_string(max_index) + " for '" + key +
+                              "', found " + v);
+        return static_cast<Index>(n);
     }
 };
 
