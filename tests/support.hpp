@@ -36,19 +36,26 @@ inline MatD random_away_from(latent::Index rows, latent::Index cols, latent::Rng
     return m;
 }
 
-// A scratch directory, removed at the end of the test.
+// A fresh scratch directory (created, never shared), removed with everything
+// in it at the end of the test. `tag` starts its name.
 struct TempDir {
     std::filesystem::path path;
     explicit TempDir(const std::string& tag = "latent_test") {
-        path = std::filesystem::temp_directory_path() / (tag + "_" + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}()));
-        std::filesystem::create_directories(path);
+        namespace fs = std::filesystem;
+        latent::Rng rng(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this)) ^
+                        static_cast<std::uint64_t>(std::hash<std::string>{}(fs::current_path().string())) ^
+                        static_cast<std::uint64_t>(std::random_device{}()));
+        for (;;) {
+            path = fs::temp_directory_path() / (tag + "_" + std::to_string(rng.next() % 1000000000ULL));
+            if (fs::create_directory(path)) break;
+        }
     }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
     ~TempDir() {
         std::error_code ec;
         std::filesystem::remove_all(path, ec);
     }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
     std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
@@ -56,6 +63,7 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
+
 inline std::string read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -19,28 +19,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A scratch directory, removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path = fs::temp_directory_path() / ("latent_test_io_" + std::to_string(Rng(std::random_device{}()).next()));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-void write_bytes(const std::string& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using latent_test::read_bytes;
+using latent_test::TempDir;
+using latent_test::write_bytes;
 
 template <class S>
 Autoencoder<S> small_ae(std::uint64_t seed, bool tied = false, std::vector<Index> sizes = {12, 6, 3}) {

@@ -658,3 +658,51 @@ TEST_CASE("a linear autoencoder reaches PCA's reconstruction error", "[train][e2
     CHECK(ae_mse >= pca_mse * (1 - 1e-9));  // PCA is optimal among rank-k linear maps
     CHECK(ae_mse <= pca_mse * 1.02);
 }
+
+TEST_CASE("fit with epochs = 0 returns an empty History whose last() throws", "[train]") {
+    Recorder r;
+    const MatD x = indices(6), y = indices(6, 1000);
+    SGD<double> sgd(0.1);
+    FitOptions<double> o;
+    o.epochs = 0;
+    o.progress = o.print_epochs = false;
+    const History h = fit(r, sgd, x, y, o);
+    CHECK(h.empty());
+    CHECK_THROWS_AS(h.last(), Error);
+    // and OnNaN::stop in the first epoch: empty too, with the reason
+    r.nan_at = 1;
+    o.epochs = 3;
+    o.on_nan = OnNaN::stop;
+    const History s = fit(r, sgd, x, y, o);
+    CHECK(s.empty());
+    CHECK(latent_test::contains(s.stop_reason, "diverged"));
+    CHECK_THROWS_AS(s.last(), Error);
+}
+
+TEST_CASE("float: large but finite gradients are not a divergence and clip to a finite norm", "[train]") {
+    // Inputs of 1e30 give weight gradients near 1e29 each (MAE: a loss near
+    // 1e31, finite): their squared norm overflows float although every value is finite.
+    Rng rng(3);
+    Matrix<float> x = Matrix<float>::Constant(8, 16, 1e30f);
+    Matrix<float> y = Matrix<float>::Zero(8, 16);
+    auto enc = std::make_unique<Sequential<float>>();
+    enc->add<Dense<float>>(8);
+    auto dec = std::make_unique<Sequential<float>>();
+    dec->add<Dense<float>>(8);
+    Autoencoder<float> ae(std::move(enc), std::move(dec));
+    ae.set_loss(std::make_unique<MAELoss<float>>());
+    ae.build(Shape{8}, rng);
+    ae.params().zero_grad();
+    const float loss = ae.train_batch(x, y, nullptr);
+    REQUIRE(std::isfinite(loss));
+    REQUIRE(ae.params().grads().allFinite());
+    REQUIRE_FALSE(std::isfinite(ae.params().grads().squaredNorm()));  // the overflow this test is about
+    // the divergence check of fit is params.grads().allFinite(), true here
+    CHECK(ae.params().grads().allFinite());
+    // clipping works on such gradients too (a norm of inf would zero them)
+    ae.params().zero_grad();
+    ae.train_batch(x, y, nullptr);
+    const float norm = clip_grad_norm(ae.params(), 1.0);
+    CHECK(std::isfinite(norm));
+    CHECK(ae.params().grads().norm() == Approx(1.0).epsilon(1e-3));
+}

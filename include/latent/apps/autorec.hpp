@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "latent/core/number_text.hpp"
 #include "latent/layers/activation.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/layers/dropout.hpp"
@@ -93,29 +94,9 @@ inline std::string trim(const std::string& s) {
     return s.substr(b, e - b + 1);
 }
 
-// Whole-field parse; false when the field is not entirely a number.
-inline bool parse_int64(const std::string& f, std::int64_t& out) {
-    const std::string t = trim(f);
-    if (t.empty()) return false;
-    std::size_t used = 0;
-    try {
-        out = std::stoll(t, &used);
-    } catch (const std::exception&) {
-        return false;
-    }
-    return used == t.size();
-}
-inline bool parse_double(const std::string& f, double& out) {
-    const std::string t = trim(f);
-    if (t.empty()) return false;
-    std::size_t used = 0;
-    try {
-        out = std::stod(t, &used);
-    } catch (const std::exception&) {
-        return false;
-    }
-    return used == t.size() && std::isfinite(out);
-}
+// Whole-field parse (surrounding blanks allowed); false when the field is not entirely a number.
+inline bool parse_int64(const std::string& f, std::int64_t& out) { return parse_integer(trim(f), out); }
+inline bool parse_double(const std::string& f, double& out) { return parse_number(trim(f), out) && std::isfinite(out); }
 
 }  // namespace detail
 

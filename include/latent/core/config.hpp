@@ -2,12 +2,12 @@
 // children). Written into model files so a model can be rebuilt without code.
 #pragma once
 
-#include <cstdio>
-#include <cstdlib>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "latent/core/number_text.hpp"
 #include "latent/core/tensor.hpp"
 
 namespace latent {
@@ -30,11 +30,7 @@ struct LayerConfig {
         return *this;
     }
     LayerConfig& set(const std::string& key, const char* value) { return set(key, std::string(value)); }
-    LayerConfig& set(const std::string& key, double value) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%.17g", value);
-        return set(key, std::string(buf));
-    }
+    LayerConfig& set(const std::string& key, double value) { return set(key, detail::format_number(value, 17)); }
     LayerConfig& set(const std::string& key, Index value) { return set(key, std::to_string(value)); }
     LayerConfig& set(const std::string& key, int value) { return set(key, std::to_string(value)); }
     LayerConfig& set(const std::string& key, bool value) { return set(key, std::string(value ? "1" : "0")); }
@@ -57,29 +53,25 @@ struct LayerConfig {
     }
     double get_double(const std::string& key) const {
         const std::string& v = get(key);
-        char* end = nullptr;
-        const double d = std::strtod(v.c_str(), &end);
-        if (end == v.c_str() || *end != '\0')
+        double d = 0;
+        if (!detail::parse_number(v, d))
             throw FormatError("layer " + type + ": expected a number for '" + key + "', found '" + v + "'");
         return d;
     }
     double get_double(const std::string& key, double fallback) const { return has(key) ? get_double(key) : fallback; }
-    Index get_index(const std::string& key) const {
-        const std::string& v = get(key);
-        char* end = nullptr;
-        const long long n = std::strtoll(v.c_str(), &end, 10);
-        if (end == v.c_str() || *end != '\0')
-            throw FormatError("layer " + type + ": expected an integer for '" + key + "', found '" + v + "'");
-        return static_cast<Index>(n);
-    }
+    // Integers in configs are sizes, strides, counts and indices: a value
+    // outside +-(2^31 - 1) is a corrupted file, refused before any layer
+    // computes a shape from it.
+    static constexpr std::int64_t max_index = 2147483647;
+    Index get_index(const std::string& key) const { return parse_index(key, get(key)); }
     Index get_index(const std::string& key, Index fallback) const { return has(key) ? get_index(key) : fallback; }
     bool get_bool(const std::string& key, bool fallback = false) const { return has(key) ? get_index(key) != 0 : fallback; }
     Shape get_shape(const std::string& key) const {
         const std::string& v = get(key);
-        Shape s;
-        if (std::sscanf(v.c_str(), "%td,%td,%td", &s.c, &s.h, &s.w) != 3)
+        const auto a = v.find(','), b = a == std::string::npos ? a : v.find(',', a + 1);
+        if (b == std::string::npos || v.find(',', b + 1) != std::string::npos)
             throw FormatError("layer " + type + ": expected a shape c,h,w for '" + key + "', found '" + v + "'");
-        return s;
+        return Shape{parse_index(key, v.substr(0, a)), parse_index(key, v.substr(a + 1, b - a - 1)), parse_index(key, v.substr(b + 1))};
     }
 
     friend bool operator==(const LayerConfig& a, const LayerConfig& b) {
@@ -101,6 +93,17 @@ struct LayerConfig {
             s += "]";
         }
         return s;
+    }
+
+private:
+    Index parse_index(const std::string& key, const std::string& v) const {
+        std::int64_t n = 0;
+        if (!detail::parse_integer(v, n))
+            throw FormatError("layer " + type + ": expected an integer for '" + key + "', found '" + v + "'");
+        if (n > max_index || n < -max_index)
+            throw FormatError("layer " + type + ": expected an integer within +-" + std::to_string(max_index) + " for '" + key +
+                              "', found " + v);
+        return static_cast<Index>(n);
     }
 };
 

@@ -44,6 +44,59 @@ struct NamedSlot {
     ParamSlot<S>* slot;
 };
 
+namespace detail {
+
+// A cap on the parameter values a ParamBuffer may lay out on this thread,
+// set while a model is rebuilt from outside bytes: the file's parameter
+// table (checked against the bytes it holds) bounds what its architecture
+// may allocate, so a corrupted layer size throws FormatError before any
+// memory is taken. Scoped (RAII) and per thread; nothing else sets it.
+struct ParamBudgetState {
+    Index limit = -1;  // -1: no cap
+    const std::string* what = nullptr;
+};
+inline ParamBudgetState& param_budget_state() {
+    static thread_local ParamBudgetState state;
+    return state;
+}
+class ParamBudget {
+public:
+    ParamBudget(Index limit, std::string what) : saved_(param_budget_state()), what_(std::move(what)) {
+        param_budget_state() = {limit, &what_};
+    }
+    ~ParamBudget() { param_budget_state() = saved_; }
+    ParamBudget(const ParamBudget&) = delete;
+    ParamBudget& operator=(const ParamBudget&) = delete;
+
+private:
+    ParamBudgetState saved_;
+    std::string what_;
+};
+
+// Total size of the slots, checked: no negative or overflowing sizes, and
+// within the thread's ParamBudget when one is set.
+template <class S>
+Index checked_param_total(const std::vector<NamedSlot<S>>& slots) {
+    constexpr Index max_total = Index{1} << 40;
+    const ParamBudgetState& budget = param_budget_state();
+    Index total = 0;
+    for (const auto& s : slots) {
+        const Index r = s.slot->rows, c = s.slot->cols;
+        if (r < 0 || c < 0 || (c > 0 && r > (max_total - total) / c))
+            throw ShapeError("parameter '" + s.name + "': expected a size of at most 2^40 values in all, found " + std::to_string(r) +
+                             " x " + std::to_string(c) + " after " + std::to_string(total) + " values");
+        total += r * c;
+        if (budget.limit >= 0 && total > budget.limit)
+            throw FormatError((budget.what ? *budget.what + ": " : std::string()) + "the architecture needs more than " +
+                              std::to_string(budget.limit) + " parameter values (the parameter table's total), found " +
+                              std::to_string(total) + " by parameter '" + s.name + "' (" + std::to_string(r) + " x " +
+                              std::to_string(c) + ")");
+    }
+    return total;
+}
+
+}  // namespace detail
+
 template <class S>
 class ParamBuffer {
 public:
@@ -56,9 +109,8 @@ public:
 
     // Lay the slots out back to back and point each into the buffer.
     void bind(std::vector<NamedSlot<S>> slots) {
+        const Index total = detail::checked_param_total(slots);
         slots_ = std::move(slots);
-        Index total = 0;
-        for (auto& s : slots_) total += s.slot->size();
         values_.setZero(total);
         grads_.setZero(total);
         decay_mask_.setZero(total);

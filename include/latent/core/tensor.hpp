@@ -56,6 +56,18 @@ struct Shape {
     friend std::ostream& operator<<(std::ostream& out, Shape s) { return out << s.str(); }
 };
 
+namespace detail {
+// Every size non-negative, at most 2^31 - 1 elements in all (8 GB of float
+// per sample): larger is a corrupted file or configuration, and products
+// of such sizes would overflow.
+inline bool shape_is_sane(Shape s) {
+    constexpr Index max = 2147483647;
+    if (s.c < 0 || s.h < 0 || s.w < 0 || s.c > max || s.h > max || s.w > max) return false;
+    if (s.c == 0 || s.h == 0 || s.w == 0) return true;
+    return s.h <= max / s.w && s.c <= max / (s.h * s.w);
+}
+}  // namespace detail
+
 // Name of a scalar type as written in files and messages.
 template <class S>
 constexpr const char* scalar_name();

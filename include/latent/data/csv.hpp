@@ -11,13 +11,12 @@
 #pragma once
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "latent/core/error.hpp"
+#include "latent/core/number_text.hpp"
 #include "latent/core/tensor.hpp"
 #include "latent/io/binary.hpp"
 
@@ -158,15 +157,6 @@ inline bool is_missing_cell(const std::string& cell, const CsvOptions& o) {
     return false;
 }
 
-// Parses a whole cell as a number; false when it is not one.
-inline bool parse_number(const std::string& cell, double& value) {
-    if (cell.empty()) return false;
-    const char* b = cell.c_str();
-    char* end = nullptr;
-    value = std::strtod(b, &end);
-    return end != b && *end == '\0';
-}
-
 // Whether the first record is a header (CsvHeader::detect: any cell that is
 // neither a number nor a missing-value token).
 inline bool csv_is_header(const CsvRecord& first, const CsvOptions& o) {
@@ -247,7 +237,8 @@ inline std::string csv_quote_if_needed(const std::string& s, char delim) {
 }  // namespace detail
 
 // Formats data (F x R, one row of the file per column) as CSV text; NaN is
-// written as an empty cell. columns: F names for a header row (empty: none).
+// written as an empty cell ("" when it is a row's only cell, so the line is
+// not blank). columns: F names for a header row (empty: none).
 template <class D>
 std::string format_csv(const Eigen::MatrixBase<D>& data, const std::vector<std::string>& columns = {}, const CsvWriteOptions& o = {}) {
     using S = typename D::Scalar;
@@ -258,15 +249,17 @@ std::string format_csv(const Eigen::MatrixBase<D>& data, const std::vector<std::
     std::string out;
     for (std::size_t j = 0; j < columns.size(); ++j)
         out += (j ? std::string(1, o.delimiter) : std::string()) + detail::csv_quote_if_needed(columns[j], o.delimiter);
+    if (columns.size() == 1 && columns[0].empty()) out += "\"\"";
     if (!columns.empty()) out += '\n';
-    char buf[64];
     for (Index r = 0; r < data.cols(); ++r) {
         for (Index j = 0; j < data.rows(); ++j) {
             if (j) out += o.delimiter;
             const double v = static_cast<double>(data(j, r));
-            if (std::isnan(v)) continue;
-            std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-            out += buf;
+            if (std::isnan(v)) {
+                if (data.rows() == 1) out += "\"\"";  // an empty line would read as blank and be skipped
+                continue;
+            }
+            out += detail::format_number(v, digits);
         }
         out += '\n';
     }

@@ -115,6 +115,10 @@ public:
         }
         return v;
     }
+    void skip(std::size_t n) {
+        need(n);
+        pos_ += n;
+    }
     std::size_t pos() const { return pos_; }
     std::size_t remaining() const { return d_.size() - pos_; }
 

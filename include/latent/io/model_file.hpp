@@ -93,13 +93,15 @@ struct ModelFileHeader {
     Shape input;
     LayerConfig arch;
     std::vector<ParamEntry> params;
+    Index total_values = 0;  // sum of rows x cols over params, checked against the bytes that follow
     std::size_t values_offset = 0;
     int scalar_bytes = 0;
 };
 
+// `source` names the bytes in messages (a path, or e.g. "memory").
 template <class S>
-ModelFileHeader decode_header(const std::string& data, const std::string& path) {
-    const std::string what = "model file '" + path + "'";
+ModelFileHeader decode_header(const std::string& data, const std::string& source) {
+    const std::string what = "model file '" + source + "'";
     if (data.size() < 8 || std::memcmp(data.data(), model_magic, 8) != 0)
         throw FormatError(what + ": not a latent model file (expected magic \"LATENTMF\", found " +
                           (data.size() < 8 ? std::to_string(data.size()) + " bytes" : "\"" + data.substr(0, 8) + "\"") + ")");
@@ -116,10 +118,14 @@ ModelFileHeader decode_header(const std::string& data, const std::string& path) 
     if (data.size() > size)
         throw FormatError(what + ": expected " + std::to_string(size) + " bytes, found " + std::to_string(data.size()) +
                           " (trailing data)");
+    if (size < 8 + 4 + 8 + 8)
+        throw FormatError(what + ": expected at least " + std::to_string(8 + 4 + 8 + 8) + " bytes, found " + std::to_string(size));
     std::uint64_t stored = 0;
     for (int i = 0; i < 8; ++i) stored |= static_cast<std::uint64_t>(static_cast<unsigned char>(data[size - 8 + static_cast<std::size_t>(i)])) << (8 * i);
     if (fnv1a(data.data(), size - 8) != stored) throw FormatError(what + ": corrupted: checksum mismatch");
 
+    // From here the bytes are as written -- by latent, or by anyone who can
+    // compute a checksum: every count and size is checked before it is used.
     ModelFileHeader h;
     h.scalar_bytes = r.u8();
     if (h.scalar_bytes != 4 && h.scalar_bytes != 8)
@@ -131,16 +137,36 @@ ModelFileHeader decode_header(const std::string& data, const std::string& path) 
     h.input.c = r.i64();
     h.input.h = r.i64();
     h.input.w = r.i64();
+    if (!shape_is_sane(h.input))
+        throw FormatError(what + ": expected an input shape of non-negative sizes, at most 2^31 - 1 elements, found (" +
+                          std::to_string(h.input.c) + "x" + std::to_string(h.input.h) + "x" + std::to_string(h.input.w) + ")");
     h.arch = read_config(r);
     const std::uint32_t n = r.u32();
+    constexpr std::size_t min_entry = 4 + 8 + 8;  // empty name, rows, cols
+    if (r.remaining() < 8 || n > (r.remaining() - 8) / min_entry)
+        throw FormatError(what + ": truncated: a table of " + std::to_string(n) + " parameters needs at least " +
+                          std::to_string(static_cast<std::uint64_t>(n) * min_entry) + " bytes, found " + std::to_string(r.remaining()));
+    h.params.reserve(n);
+    const std::size_t bytes_left = r.remaining();  // an upper bound on the values' bytes
+    const Index max_values = static_cast<Index>(bytes_left / sizeof(S));
     for (std::uint32_t i = 0; i < n; ++i) {
         ParamEntry e;
         e.name = r.str();
         e.rows = r.i64();
         e.cols = r.i64();
+        if (e.rows < 0 || e.cols < 0 || (e.cols > 0 && e.rows > (max_values - h.total_values) / e.cols))
+            throw FormatError(what + ": parameter '" + e.name + "': expected a non-negative size within the " +
+                              std::to_string(bytes_left) + " bytes left in the file, found " + std::to_string(e.rows) + " x " +
+                              std::to_string(e.cols));
+        h.total_values += e.rows * e.cols;
         h.params.push_back(std::move(e));
     }
     h.values_offset = r.pos();
+    const std::size_t expected = static_cast<std::size_t>(h.total_values) * sizeof(S) + 8;
+    if (r.remaining() != expected)
+        throw FormatError(what + ": the parameter table declares " + std::to_string(h.total_values) + " values (" +
+                          std::to_string(expected - 8) + " bytes), found " +
+                          (r.remaining() < 8 ? std::string("none") : std::to_string(r.remaining() - 8) + " bytes") + " of values");
     return h;
 }
 
@@ -148,8 +174,8 @@ ModelFileHeader decode_header(const std::string& data, const std::string& path) 
 // copies the values into `values` (a staging vector, not yet the model).
 template <class S>
 void read_values(const std::string& data, const ModelFileHeader& h, const std::vector<NamedSlot<S>>& slots, Vector<S>& values,
-                 const std::string& path) {
-    const std::string what = "model file '" + path + "'";
+                 const std::string& source) {
+    const std::string what = "model file '" + source + "'";
     if (h.params.size() != slots.size())
         throw FormatError(what + ": architecture mismatch: file has " + std::to_string(h.params.size()) +
                           " parameter tensors, model has " + std::to_string(slots.size()));
@@ -168,7 +194,7 @@ void read_values(const std::string& data, const ModelFileHeader& h, const std::v
         throw FormatError(what + ": expected " + std::to_string(expected - 8) + " bytes of parameters, found " +
                           std::to_string(data.size() - h.values_offset - 8));
     ByteReader r(data, what);
-    for (std::size_t i = 0; i < h.values_offset; ++i) r.u8();
+    r.skip(h.values_offset);
     values.resize(total);
     for (Index i = 0; i < total; ++i) values(i) = r.scalar<S>();
 }
@@ -176,20 +202,29 @@ void read_values(const std::string& data, const ModelFileHeader& h, const std::v
 // Checks the file's parameter table against `params` and only then copies
 // the values in (a failed load leaves the model as it was).
 template <class S>
-void assign_values(const std::string& data, const ModelFileHeader& h, ParamBuffer<S>& params, const std::string& path) {
+void assign_values(const std::string& data, const ModelFileHeader& h, ParamBuffer<S>& params, const std::string& source) {
     Vector<S> values;
-    read_values<S>(data, h, params.slots(), values, path);
+    read_values<S>(data, h, params.slots(), values, source);
     params.values() = values;
 }
 
-// The one load path for every model kind: read and check the file, make
-// the (built) model from its header with make(h), then assign_values.
+// While a model is rebuilt from a file's architecture, its parameters may
+// take no more values than the file's (checked) parameter table holds.
+inline ParamBudget budget_of(const ModelFileHeader& h, const std::string& source) {
+    return ParamBudget(h.total_values, "model file '" + source + "'");
+}
+
+// The one load path for every model kind: decode and check the bytes, make
+// the (built) model from its header with make(h) under the file's parameter
+// budget, then assign_values. `source` names the bytes in messages.
 template <class S, class Make>
-auto load_model(const std::string& path, Make&& make) {
-    const std::string data = read_file_bytes(path);
-    const auto h = decode_header<S>(data, path);
-    auto model = make(h);
-    assign_values<S>(data, h, model.params(), path);
+auto model_from_bytes(const std::string& data, const std::string& source, Make&& make) {
+    const auto h = decode_header<S>(data, source);
+    auto model = [&] {
+        const auto budget = budget_of(h, source);
+        return make(h);
+    }();
+    assign_values<S>(data, h, model.params(), source);
     return model;
 }
 
@@ -206,7 +241,7 @@ std::vector<NamedSlot<S>> slots_of(Layer<S>& layer) {
 // child of a Sequential, becomes a Dense holding the transposed source
 // weight and the same bias -- or nullptr when `layer` has no TiedDense.
 template <class S>
-std::unique_ptr<Network<S>> untied_copy(Layer<S>& layer) {
+std::unique_ptr<Network<S>> untied_copy(Layer<S>& layer, const LayerFactory<S>& factory) {
     auto* seq = dynamic_cast<Sequential<S>*>(&layer);
     std::vector<Layer<S>*> parts;
     if (seq)
@@ -223,7 +258,7 @@ std::unique_ptr<Network<S>> untied_copy(Layer<S>& layer) {
             any = true;
         }
     if (!any) return nullptr;
-    auto net = std::make_unique<Network<S>>(LayerFactory<S>::builtin().make(cfg));
+    auto net = std::make_unique<Network<S>>(factory.make(cfg));
     Rng rng(0);
     net->build(layer.input_shape(), rng);
     auto* copy_seq = dynamic_cast<Sequential<S>*>(&net->root());
@@ -254,11 +289,13 @@ void save(Autoencoder<S>& ae, const std::string& path) {
 
 // Save one built layer (e.g. ae.encoder() as a feature extractor), atomically.
 // A tied decoder is stored untied (see detail::untied_copy): it loads alone.
+// Storing it untied rebuilds it through `factory`: pass the one that knows
+// your own layers, as to load_network.
 template <class S>
-void save(Layer<S>& layer, const std::string& path) {
+void save(Layer<S>& layer, const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
     if (!layer.built()) throw Error("save: expected a built layer, found one not yet built");
-    if (auto untied = detail::untied_copy(layer)) {  // a tied decoder alone: store it untied
-        save(untied->root(), path);
+    if (auto untied = detail::untied_copy(layer, factory)) {  // a tied decoder alone: store it untied
+        save(untied->root(), path, factory);
         return;
     }
     detail::write_file_atomic(path, detail::encode_model<S>("Layer", layer.input_shape(), layer.config(), detail::slots_of(layer)));
@@ -274,12 +311,14 @@ Autoencoder<S> autoencoder_from_config(const LayerConfig& arch, const LayerFacto
 
 }  // namespace detail
 
-// Rebuild an autoencoder from a file.
+// Rebuild an autoencoder from the bytes of a model file; `source` names
+// them in messages.
 template <class S>
-Autoencoder<S> load_autoencoder(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
-    return detail::load_model<S>(path, [&](const detail::ModelFileHeader& h) {
+Autoencoder<S> autoencoder_from_bytes(const std::string& data, const LayerFactory<S>& factory = LayerFactory<S>::builtin(),
+                                      const std::string& source = "memory") {
+    return detail::model_from_bytes<S>(data, source, [&](const detail::ModelFileHeader& h) {
         if (h.kind != "Autoencoder" || h.arch.type != "Sequential" || h.arch.children.size() != 2)
-            throw FormatError("model file '" + path + "': expected an Autoencoder, found a " + h.kind + " (" + h.arch.type +
+            throw FormatError("model file '" + source + "': expected an Autoencoder, found a " + h.kind + " (" + h.arch.type +
                               "); load it with load_network");
         Autoencoder<S> ae = detail::autoencoder_from_config(h.arch, factory);
         Rng rng(0);
@@ -288,10 +327,18 @@ Autoencoder<S> load_autoencoder(const std::string& path, const LayerFactory<S>& 
     });
 }
 
-// Rebuild any saved model (a layer, or a whole autoencoder) as a Network.
+// Rebuild an autoencoder from a file.
 template <class S>
-Network<S> load_network(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
-    return detail::load_model<S>(path, [&](const detail::ModelFileHeader& h) {
+Autoencoder<S> load_autoencoder(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
+    return autoencoder_from_bytes<S>(detail::read_file_bytes(path), factory, path);
+}
+
+// Rebuild any saved model (a layer, or a whole autoencoder) as a Network,
+// from the bytes of a model file.
+template <class S>
+Network<S> network_from_bytes(const std::string& data, const LayerFactory<S>& factory = LayerFactory<S>::builtin(),
+                              const std::string& source = "memory") {
+    return detail::model_from_bytes<S>(data, source, [&](const detail::ModelFileHeader& h) {
         Rng rng(0);
         if (h.kind == "Autoencoder" && h.arch.type == "Sequential" && h.arch.children.size() == 2) {
             // built as an Autoencoder so that tied decoder layers find their encoder Dense
@@ -303,6 +350,12 @@ Network<S> load_network(const std::string& path, const LayerFactory<S>& factory 
         net.build(h.input, rng);
         return net;
     });
+}
+
+// Rebuild any saved model (a layer, or a whole autoencoder) as a Network.
+template <class S>
+Network<S> load_network(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
+    return network_from_bytes<S>(detail::read_file_bytes(path), factory, path);
 }
 
 // Load parameters into an existing, built autoencoder of the same
@@ -349,15 +402,23 @@ VariationalAutoencoder<S> vae_from_header(const ModelFileHeader& h, const LayerF
 
 }  // namespace detail
 
-// Rebuild a VAE from a file (training and evaluation generators seeded 0).
+// Rebuild a VAE from the bytes of a model file (training and evaluation
+// generators seeded 0).
 template <class S>
-VariationalAutoencoder<S> load_vae(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
-    return detail::load_model<S>(path, [&](const detail::ModelFileHeader& h) {
-        VariationalAutoencoder<S> vae = detail::vae_from_header<S>(h, factory, path);
+VariationalAutoencoder<S> vae_from_bytes(const std::string& data, const LayerFactory<S>& factory = LayerFactory<S>::builtin(),
+                                         const std::string& source = "memory") {
+    return detail::model_from_bytes<S>(data, source, [&](const detail::ModelFileHeader& h) {
+        VariationalAutoencoder<S> vae = detail::vae_from_header<S>(h, factory, source);
         Rng rng(0);
         vae.build(h.input, rng);
         return vae;
     });
+}
+
+// Rebuild a VAE from a file (training and evaluation generators seeded 0).
+template <class S>
+VariationalAutoencoder<S> load_vae(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
+    return vae_from_bytes<S>(detail::read_file_bytes(path), factory, path);
 }
 
 // Load parameters into an existing, built VAE of the same architecture

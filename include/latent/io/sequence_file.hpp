@@ -46,10 +46,12 @@ void save(SequenceAutoencoder<S>& model, const std::string& path) {
                                                             detail::slots_of(root)));
 }
 
+// Rebuild a SequenceAutoencoder from the bytes of a model file; `source`
+// names them in messages.
 template <class S>
-SequenceAutoencoder<S> load_sequence_autoencoder(const std::string& path) {
-    return detail::load_model<S>(path, [&](const detail::ModelFileHeader& h) {
-        const std::string what = "model file '" + path + "'";
+SequenceAutoencoder<S> sequence_autoencoder_from_bytes(const std::string& data, const std::string& source = "memory") {
+    return detail::model_from_bytes<S>(data, source, [&](const detail::ModelFileHeader& h) {
+        const std::string what = "model file '" + source + "'";
         if (h.kind != "SequenceAutoencoder" || h.arch.children.size() != 4 || h.arch.children[0].children.empty())
             throw FormatError(what + ": expected a SequenceAutoencoder, found a " + h.kind + " (" + h.arch.str() + ")");
         Rng rng(0);
@@ -62,24 +64,35 @@ SequenceAutoencoder<S> load_sequence_autoencoder(const std::string& path) {
 }
 
 template <class S>
+SequenceAutoencoder<S> load_sequence_autoencoder(const std::string& path) {
+    return sequence_autoencoder_from_bytes<S>(detail::read_file_bytes(path), path);
+}
+
+template <class S>
 void save(Seq2Seq<S>& model, const std::string& path) {
     const auto& o = model.options();
     detail::write_file_atomic(path, detail::encode_model<S>("Seq2Seq", sequence_shape(o.source_steps, o.source_features), model.config(),
                                                             model.params().slots()));
 }
 
+// Rebuild a Seq2Seq from the bytes of a model file; `source` names them in messages.
 template <class S>
-Seq2Seq<S> load_seq2seq(const std::string& path) {
-    return detail::load_model<S>(path, [&](const detail::ModelFileHeader& h) {
+Seq2Seq<S> seq2seq_from_bytes(const std::string& data, const std::string& source = "memory") {
+    return detail::model_from_bytes<S>(data, source, [&](const detail::ModelFileHeader& h) {
         if (h.kind != "Seq2Seq" || h.arch.type != "Seq2Seq")
-            throw FormatError("model file '" + path + "': expected a Seq2Seq, found a " + h.kind + " (" + h.arch.type + ")");
+            throw FormatError("model file '" + source + "': expected a Seq2Seq, found a " + h.kind + " (" + h.arch.type + ")");
         Rng rng(0);
         Seq2Seq<S> model(detail::seq2seq_options(h.arch), rng);
         if (model.config() != h.arch)
-            throw FormatError("model file '" + path + "': architecture mismatch: file has " + h.arch.str() + ", rebuilt " +
+            throw FormatError("model file '" + source + "': architecture mismatch: file has " + h.arch.str() + ", rebuilt " +
                               model.config().str());
         return model;
     });
+}
+
+template <class S>
+Seq2Seq<S> load_seq2seq(const std::string& path) {
+    return seq2seq_from_bytes<S>(detail::read_file_bytes(path), path);
 }
 
 }  // namespace latent

@@ -93,6 +93,7 @@ public:
     }
 
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(x_ != nullptr);
         this->check_grad(dy, x_->cols());
         dx_.resize(dy.rows(), dy.cols());
         detail::parallel_ranges(dy.cols(), static_cast<double>(3 * dy.rows()), [&](Index n0, Index n1) {

@@ -91,6 +91,7 @@ public:
     // train: dx = invstd (g - mean(g) - xhat mean(g xhat)), g = gamma dy
     // infer: dx = invstd g
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(xhat_.rows() > 0);
         this->check_grad(dy, xhat_.cols());
         const Index C = channels_, P = positions_, N = dy.cols();
         sum_g_.setZero(C);

@@ -219,6 +219,7 @@ public:
 
     // dK += im2col(X)^T dY (per position), db += sum dY, dX = correlate^T(dY)
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(x_ != nullptr);
         this->check_grad(dy, x_->cols());
         const Index P = engine_.geometry().positions();
         if (opt_.bias) detail::accumulate_channel_sums(dy, filters_, P, bias_.grad);

@@ -61,6 +61,7 @@ public:
 
     // dX = correlate(dY), dK += im2col(dY)^T X (per position), db += sum dY
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(x_ != nullptr);
         this->check_grad(dy, x_->cols());
         const detail::ConvGeometry& g = engine_.geometry();
         if (opt_.bias) detail::accumulate_channel_sums(dy, filters_, g.height * g.width, bias_.grad);

@@ -79,6 +79,7 @@ public:
 
     // dW += dY X^T,  db += sum_batch dY,  dX = W^T dY
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(x_ != nullptr);
         this->check_grad(dy, x_->cols());
         detail::matmul(weight_.g(), dy, false, *x_, true, true);
         if (use_bias_) bias_.g().col(0) += dy.rowwise().sum();

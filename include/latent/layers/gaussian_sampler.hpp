@@ -59,6 +59,7 @@ public:
 
     // dmu = dz; dlogvar = dz * eps * sigma / 2 (zero after an infer-mode forward).
     const Mat& backward(const Mat& dz) override {
+        this->require_forward(h_ != nullptr);
         this->check_grad(dz, h_->cols());
         const Index l = latent_size();
         dh_.resize(2 * l, dz.cols());

@@ -43,8 +43,14 @@ public:
     // Fix the input shape and declare parameter slots. Called once by the
     // model before the flat buffer is bound.
     Shape build(Shape in) {
-        input_shape_ = in;
-        output_shape_ = build_shapes(in);
+        if (!detail::shape_is_sane(in))
+            throw ShapeError(where() + ": expected an input shape of non-negative sizes, at most 2^31 - 1 elements, found " + in.str());
+        input_shape_ = in;  // before build_shapes: on_build may read it
+        const Shape out = build_shapes(in);
+        if (!detail::shape_is_sane(out))
+            throw ShapeError(where() + ": expected an output shape of non-negative sizes, at most 2^31 - 1 elements, found " + out.str() +
+                             " for input " + in.str());
+        output_shape_ = out;
         built_ = true;
         return output_shape_;
     }
@@ -122,6 +128,11 @@ protected:
         if (x.rows() != input_shape_.size())
             throw ShapeError(where() + ": expected input with " + std::to_string(input_shape_.size()) + " features " +
                              input_shape_.str() + ", found " + std::to_string(x.rows()));
+    }
+    // First thing in backward: throws unless a forward pass left what
+    // backward needs (its input, a mask, a batch size).
+    void require_forward(bool ran) const {
+        if (!ran) throw Error(where() + ": backward called before forward (expected a forward pass first, found none)");
     }
     void check_grad(const Mat& dy, Index batch) const {
         if (dy.rows() != output_shape_.size() || dy.cols() != batch)

@@ -300,6 +300,7 @@ public:
     const Mat& backward(const Mat& dy) override {
         const detail::PoolPlan& p = this->plan_;
         const Index in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
+        this->require_forward(batch_ >= 0);
         this->check_grad(dy, batch_);
         const S* g = dy.data();
         const bool tiles = tiles_2x2();
@@ -339,7 +340,7 @@ private:
     }
 
     std::vector<std::int32_t> argmax_;
-    Index batch_ = 0;
+    Index batch_ = -1;  // -1: no forward yet
     Mat y_, dx_;
 };
 
@@ -378,6 +379,7 @@ public:
 
     // dX[c,i] += dY[c,o] / count(o) for every window o containing i
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(batch_ >= 0);
         this->check_grad(dy, batch_);
         const detail::PoolPlan& p = this->plan_;
         const Index in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w, planes = p.channels * dy.cols();
@@ -412,7 +414,7 @@ private:
         return static_cast<S>((p.ys.end[iy] - p.ys.begin[iy]) * (p.xs.end[ix] - p.xs.begin[ix]));
     }
 
-    Index batch_ = 0;
+    Index batch_ = -1;  // -1: no forward yet
     Mat y_, dx_;
 };
 

@@ -179,6 +179,7 @@ public:
         return flat_out_;
     }
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(flat_in_.rows() > 0);
         this->check_grad(dy, flat_in_.cols() / in_steps_);
         detail::flat_to_packed(dy, output_steps(in_steps_), flat_dy_);
         const Mat& dx = backward_packed(flat_dy_);

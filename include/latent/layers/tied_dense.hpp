@@ -56,6 +56,7 @@ public:
 
     // dW_src += X dY^T,  db += sum_batch dY,  dX = W_src dY
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(x_ != nullptr);
         this->check_grad(dy, x_->cols());
         detail::matmul(source_->weight_grad(), *x_, false, dy, true, true);
         bias_.g().col(0) += dy.rowwise().sum();

@@ -106,6 +106,7 @@ public:
     }
 
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(batch_ >= 0);
         this->check_grad(dy, batch_);
         const Shape in = this->input_shape(), out = this->output_shape();
         const Index in_plane = in.h * in.w, out_plane = out.h * out.w;
@@ -189,7 +190,7 @@ private:
     Interpolation mode_;
     bool align_corners_;
     std::vector<Tap> ty_, tx_;
-    Index batch_ = 0;
+    Index batch_ = -1;  // -1: no forward yet
     Mat y_, dx_;
 };
 

@@ -12,6 +12,7 @@
 //   gaussian_learned  decoder output: [m; v] (2D rows: D means, then D log-variances).
 //                     -log p = sum_i 0.5 ((x_i - m_i)^2 e^-v_i + v_i + log 2 pi)
 //                     d/dm = (m - x) e^-v,  d/dv = 0.5 (1 - (x - m)^2 e^-v)
+//                     (computed through r = (m - x) e^(-v/2): finite in float down to v = -176)
 //
 // For continuous x the Bernoulli "likelihood" of pixel intensities in [0, 1]
 // is the usual (PyTorch / Keras example) choice; it is not a normalized
@@ -110,10 +111,15 @@ public:
                 const S c = static_cast<S>(0.5 * std::log(2.0 * 3.14159265358979323846));
                 const auto M = out.topRows(d).array();
                 const auto V = out.bottomRows(d).array();
+                // r = (m - x) e^(-v/2), so (x - m)^2 e^-v = r^2 and d/dm = r e^(-v/2):
+                // e^-v itself overflows float below v = -88, e^(-v/2) only below -176,
+                // and an exact mean (m = x) gives 0, never 0 * inf.
                 auto Q = scratch.array();
-                Q = (M - X).square() * (-V).exp();  // (x - m)^2 e^-v
+                const auto diff = M - X;
+                const auto r = (diff == S(0)).select(S(0), diff * (S(-0.5) * V).exp());
+                Q = r.square();
                 if (grad) {
-                    grad->topRows(d).array() = scale * (M - X) * (-V).exp();
+                    grad->topRows(d).array() = (diff == S(0)).select(S(0), scale * r * (S(-0.5) * V).exp());
                     grad->bottomRows(d).array() = (S(0.5) * scale) * (S(1) - Q);
                 }
                 Q = S(0.5) * (Q + V) + c;

@@ -33,27 +33,37 @@ public:
     Reduction reduction() const { return reduction_; }
 
     // The reduced loss; when grad is given, fills it with d loss / d pred.
+    // Losses hold no scratch of their own: one loss object may be shared
+    // between threads. This form allocates its element buffer; a training
+    // loop passes its own (next overload) so a step allocates nothing.
     S evaluate(const Mat& pred, const Mat& target, Mat* grad = nullptr, const Mat* mask = nullptr) const {
+        Arr scratch;
+        return evaluate(pred, target, grad, mask, scratch);
+    }
+    // As above with a caller-owned element buffer (resized as needed).
+    S evaluate(const Mat& pred, const Mat& target, Mat* grad, const Mat* mask, Arr& scratch) const {
         check(pred, target, mask);
-        elem_.resize(pred.rows(), pred.cols());
+        Arr& elem = scratch;
+        elem.resize(pred.rows(), pred.cols());
         if (grad) grad->resize(pred.rows(), pred.cols());
-        elementwise(pred, target, elem_, grad);
+        elementwise(pred, target, elem, grad);
         if (mask) {
             // select, not multiply: an ignored entry may hold NaN (a missing value)
             const auto ignored = mask->array() == S(0);
-            elem_ = ignored.select(S(0), elem_ * mask->array());
+            elem = ignored.select(S(0), elem * mask->array());
             if (grad) grad->array() = ignored.select(S(0), grad->array() * mask->array());
         }
         const S count = denominator(pred, mask);
         if (grad) *grad /= count;
-        return elem_.sum() / count;
+        return elem.sum() / count;
     }
 
     // One loss value per sample (column), summed over features for
     // sum_features and averaged over (observed) features for mean.
     Vector<S> per_sample(const Mat& pred, const Mat& target, const Mat* mask = nullptr) const {
         Vector<S> out(pred.cols());
-        per_sample_into(pred, target, elem_, out, mask);
+        Arr scratch;
+        per_sample_into(pred, target, scratch, out, mask);
         return out;
     }
     // The same into out (length N) with the caller's scratch (pred-sized):
@@ -94,7 +104,6 @@ private:
     }
 
     Reduction reduction_;
-    mutable Arr elem_;
 };
 
 // Mean squared error: (p - t)^2.

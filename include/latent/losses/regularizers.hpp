@@ -53,6 +53,8 @@ public:
     }
     // dx = dy + lambda/B sign(h)
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(x_ != nullptr);
+        this->check_grad(dy, x_->cols());
         dx_ = dy;
         dx_.array() += static_cast<S>(lambda_ / static_cast<double>(x_->cols())) * x_->array().sign();
         return dx_;
@@ -99,6 +101,8 @@ public:
     }
     // dx_ij = dy_ij + beta/B (-rho/rho_hat_j + (1-rho)/(1-rho_hat_j))
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(rho_hat_.size() > 0);
+        this->check_grad(dy, batch_);
         const S r = static_cast<S>(rho_);
         g_ = (static_cast<S>(beta_) / static_cast<S>(batch_)) *
              (-r / rho_hat_.array() + (S(1) - r) / (S(1) - rho_hat_.array())).matrix();
@@ -165,6 +169,7 @@ public:
     //   dP/dh = c * 2 a s (1 - 2h);  dP/dW_j (through s) = c * 2 W_j sum_n a_jn^2
     //   dz = (dy + dP/dh) * a;  dW += dz x^T;  db += sum dz;  dx = W^T dz
     const Mat& backward(const Mat& dy) override {
+        this->require_forward(x_ != nullptr);
         this->check_grad(dy, x_->cols());
         const S c = static_cast<S>(lambda_) / static_cast<S>(x_->cols());
         const auto h = h_.array();

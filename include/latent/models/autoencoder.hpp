@@ -97,7 +97,7 @@ public:
 
     S train_batch(const Mat& x, const Mat& y, const Mat* mask) override {
         const Mat& pred = net_.forward(x, Mode::train);
-        S value = loss_->evaluate(pred, y, &grad_, mask);
+        S value = loss_->evaluate(pred, y, &grad_, mask, loss_scratch_);
         value += net_.penalty();
         value += weight_penalty_.apply(net_.params(), true);
         net_.backward(grad_);
@@ -105,7 +105,7 @@ public:
     }
     S eval_batch(const Mat& x, const Mat& y, const Mat* mask) override {
         const Mat& pred = net_.forward(x, Mode::infer);
-        return loss_->evaluate(pred, y, nullptr, mask) + weight_penalty_.apply(net_.params(), false);
+        return loss_->evaluate(pred, y, nullptr, mask, loss_scratch_) + weight_penalty_.apply(net_.params(), false);
     }
 
 private:
@@ -139,6 +139,7 @@ private:
     std::unique_ptr<Loss<S>> loss_;
     WeightPenalty<S> weight_penalty_;
     Mat grad_;
+    typename Loss<S>::Arr loss_scratch_;  // the loss's work buffer (losses keep none, so they can be shared)
 };
 
 }  // namespace latent

@@ -292,13 +292,13 @@ public:
     S train_batch(const Mat& x, const Mat& y, const Mat* mask) override {
         const Mat* m = prepare(x, y, mask, "SequenceAutoencoder::train_batch");
         const Mat& pred = run(xp_, m, Mode::train);
-        const S value = loss_->evaluate_packed(pred, yp_, steps(), &grad_, m);
+        const S value = loss_->evaluate_packed(pred, yp_, steps(), &grad_, m, loss_scratch_);
         backward(grad_);
         return value;
     }
     S eval_batch(const Mat& x, const Mat& y, const Mat* mask) override {
         const Mat* m = prepare(x, y, mask, "SequenceAutoencoder::eval_batch");
-        return loss_->evaluate_packed(run(xp_, m, Mode::infer), yp_, steps(), nullptr, m);
+        return loss_->evaluate_packed(run(xp_, m, Mode::infer), yp_, steps(), nullptr, m, loss_scratch_);
     }
 
 private:
@@ -352,6 +352,7 @@ private:
     TimeDistributed<S>* output_ = nullptr;
     std::unique_ptr<SequenceLoss<S>> loss_;
     Mat xp_, yp_, grad_, step_mask_, mask_chunk_, flat_;
+    SequenceLossScratch<S> loss_scratch_;
 };
 
 struct Seq2SeqOptions {
@@ -466,7 +467,7 @@ public:
     S train_batch_masked(const Mat& x, const Mat& y, const Mat* source_mask, const Mat* target_mask) {
         prepare(x, y, "Seq2Seq::train_batch");
         const Mat& logits = forward(source_mask, target_mask, Mode::train);
-        const S value = loss_->evaluate_packed(logits, yp_, opt_.target_steps, &grad_, target_mask);
+        const S value = loss_->evaluate_packed(logits, yp_, opt_.target_steps, &grad_, target_mask, loss_scratch_);
         // logits -> decoder -> its initial state = the encoder's final state
         decoder_->backward_packed(output_->backward_packed(grad_));
         encoder_->backward_packed(Mat(), &decoder_->initial_state_grad());
@@ -485,7 +486,7 @@ public:
     S eval_batch(const Mat& x, const Mat& y, const Mat* mask) override {
         const Mat* m = target_mask(mask, x.cols(), "Seq2Seq::eval_batch");
         prepare(x, y, "Seq2Seq::eval_batch");
-        return loss_->evaluate_packed(forward(nullptr, m, Mode::infer), yp_, opt_.target_steps, nullptr, m);
+        return loss_->evaluate_packed(forward(nullptr, m, Mode::infer), yp_, opt_.target_steps, nullptr, m, loss_scratch_);
     }
 
 private:
@@ -524,6 +525,7 @@ private:
     std::unique_ptr<SequenceLoss<S>> loss_;
     State state_;
     Mat xp_, yp_, dec_in_, grad_, step_mask_, mask_chunk_, step_in_;
+    SequenceLossScratch<S> loss_scratch_;
 };
 
 }  // namespace latent

@@ -77,15 +77,14 @@ public:
         for (auto& l : layers_) l->reset_state();
     }
 
+    // Names other than the default (the position) are stored one attribute
+    // each, "name.<i>", so any name round trips (the attribute values are
+    // length-prefixed in a model file). Files before this stored a single
+    // comma-joined "names", which LayerFactory still reads.
     LayerConfig config() const override {
         LayerConfig c("Sequential");
-        bool default_names = true;
-        for (std::size_t i = 0; i < names_.size(); ++i) default_names &= names_[i] == std::to_string(i);
-        if (!default_names) {
-            std::string joined;
-            for (std::size_t i = 0; i < names_.size(); ++i) joined += (i ? "," : "") + names_[i];
-            c.set("names", joined);
-        }
+        for (std::size_t i = 0; i < names_.size(); ++i)
+            if (names_[i] != std::to_string(i)) c.set("name." + std::to_string(i), names_[i]);
         for (const auto& l : layers_) c.children.push_back(l->config());
         return c;
     }

@@ -90,7 +90,7 @@ private:
 template <class S>
 S clip_grad_norm(ParamBuffer<S>& params, double max_norm) {
     if (!(max_norm > 0)) throw ConfigError("clip_grad_norm: expected max_norm > 0, found " + std::to_string(max_norm));
-    const S norm = params.grads().norm();
+    const S norm = params.grads().stableNorm();  // scaled: no overflow on large finite gradients
     if (norm > static_cast<S>(max_norm)) params.grads() *= static_cast<S>(max_norm) / (norm + S(1e-6));
     return norm;
 }

@@ -199,7 +199,8 @@ History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& 
                 if (nl != n) g *= static_cast<S>(nl) / static_cast<S>(n);
                 rep->sum(g.data(), g.size());
             }
-            if (!std::isfinite(loss) || !std::isfinite(static_cast<double>(params.grads().squaredNorm()))) {
+            // allFinite, not a squared norm: large finite gradients overflow a float norm without diverging
+            if (!std::isfinite(loss) || !params.grads().allFinite()) {
                 const std::string msg = "fit: training diverged at epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
                                         ": loss is " + std::to_string(loss) + " (learning rate " +
                                         std::to_string(optimizer.learning_rate()) + "); lower the learning rate or clip gradients";
