@@ -217,6 +217,8 @@ def _build(c, shape, where):
     flag = lambda v: v not in ("0", "false")
     if t == "Sequential":
         names = a["names"].split(",") if "names" in a else [str(i) for i in range(len(c["children"]))]
+        for i in range(len(names)):  # latent writes each non-default name as "name.<i>"
+            names[i] = a.get("name.%d" % i, names[i])
         stack = _Stack()
         for nm, ch in zip(names, c["children"]):
             m, image, out = _build(ch, shape, where + [nm])
@@ -225,7 +227,7 @@ def _build(c, shape, where):
             shape = out
         return stack, False, shape
     if t == "VariationalAutoencoder":
-        seq = {"type": "Sequential", "attrs": {"names": "encoder,sampler,decoder"},
+        seq = {"type": "Sequential", "attrs": {"name.0": "encoder", "name.1": "sampler", "name.2": "decoder"},
                "children": [c["children"][0], {"type": "GaussianSampler", "attrs": {}, "children": []}, c["children"][1]]}
         return _build(seq, shape, where)
     if t == "GaussianSampler":

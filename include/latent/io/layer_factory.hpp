@@ -74,29 +74,7 @@ public:
         });
         f.add("Sequential", [](const LayerConfig& c, const LayerFactory& fac) -> LayerPtr<S> {
             auto seq = std::make_unique<Sequential<S>>();
-            std::vector<std::string> names(c.children.size());
-            if (c.has("names")) {  // the comma-joined form of files written before names were stored one by one
-                std::vector<std::string> old(1);
-                for (char ch : c.get("names")) {
-                    if (ch == ',')
-                        old.emplace_back();
-                    else
-                        old.back() += ch;
-                }
-                if (old.size() != c.children.size())
-                    throw FormatError("layer Sequential: expected " + std::to_string(c.children.size()) + " names, found " +
-                                      std::to_string(old.size()));
-                names = std::move(old);
-            }
-            for (const auto& kv : c.attrs) {
-                if (kv.first.rfind("name.", 0) != 0) continue;
-                std::int64_t i = -1;
-                if (!detail::parse_integer(std::string_view(kv.first).substr(5), i) || i < 0 ||
-                    static_cast<std::uint64_t>(i) >= c.children.size())
-                    throw FormatError("layer Sequential: expected attribute name.<i> with i below " + std::to_string(c.children.size()) +
-                                      ", found '" + kv.first + "'");
-                names[static_cast<std::size_t>(i)] = kv.second;
-            }
+            const std::vector<std::string> names = sequential_names(c);
             for (std::size_t i = 0; i < c.children.size(); ++i) seq->add(fac.make(c.children[i]), names[i]);
             return seq;
         });

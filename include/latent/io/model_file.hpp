@@ -241,7 +241,7 @@ std::vector<NamedSlot<S>> slots_of(Layer<S>& layer) {
 // child of a Sequential, becomes a Dense holding the transposed source
 // weight and the same bias -- or nullptr when `layer` has no TiedDense.
 template <class S>
-std::unique_ptr<Network<S>> untied_copy(Layer<S>& layer, const LayerFactory<S>& factory) {
+std::unique_ptr<Network<S>> untied_copy(Layer<S>& layer, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
     auto* seq = dynamic_cast<Sequential<S>*>(&layer);
     std::vector<Layer<S>*> parts;
     if (seq)

@@ -1,8 +1,13 @@
 // Sequential: an ordered list of layers, itself usable as a layer.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
+#include "latent/core/number_text.hpp"
 #include "latent/layers/layer.hpp"
 
 namespace latent {
@@ -115,5 +120,35 @@ private:
     std::vector<LayerPtr<S>> layers_;
     std::vector<std::string> names_;
 };
+
+// The child names a Sequential's config() stores ("name.<i>" attributes; the
+// position when absent), reading too the comma-joined "names" of files
+// written before names were stored one by one. FormatError on a malformed one.
+inline std::vector<std::string> sequential_names(const LayerConfig& c) {
+    std::vector<std::string> names(c.children.size());
+    for (std::size_t i = 0; i < names.size(); ++i) names[i] = std::to_string(i);
+    if (c.has("names")) {
+        std::vector<std::string> old(1);
+        for (char ch : c.get("names")) {
+            if (ch == ',')
+                old.emplace_back();
+            else
+                old.back() += ch;
+        }
+        if (old.size() != c.children.size())
+            throw FormatError("layer Sequential: expected " + std::to_string(c.children.size()) + " names, found " +
+                              std::to_string(old.size()));
+        names = std::move(old);
+    }
+    for (const auto& kv : c.attrs) {
+        if (kv.first.rfind("name.", 0) != 0) continue;
+        std::int64_t i = -1;
+        if (!detail::parse_integer(std::string_view(kv.first).substr(5), i) || i < 0 || static_cast<std::uint64_t>(i) >= c.children.size())
+            throw FormatError("layer Sequential: expected attribute name.<i> with i below " + std::to_string(c.children.size()) +
+                              ", found '" + kv.first + "'");
+        names[static_cast<std::size_t>(i)] = kv.second;
+    }
+    return names;
+}
 
 }  // namespace latent

@@ -55,7 +55,7 @@ namespace detail {
 template <class S>
 Network<S> inference_copy(const Network<S>& model, const LayerFactory<S>& factory) {
     const LayerConfig cfg = model.root().config();
-    if (cfg.type == "Sequential" && cfg.has("names") && cfg.get("names") == "encoder,decoder" && cfg.children.size() == 2) {
+    if (cfg.type == "Sequential" && cfg.children.size() == 2 && sequential_names(cfg) == std::vector<std::string>{"encoder", "decoder"}) {
         // an autoencoder's network: built as one so tied decoder layers find their encoder Dense
         Autoencoder<S> ae = autoencoder_from_config(cfg, factory);
         ae.build_shared(model);
