@@ -165,7 +165,9 @@ TEST_CASE("predictors for every model kind give the model's own outputs", "[serv
         const Mat y = data(64, 5, 12);
         auto dp = det.make_predictor();
         const Vec s = det.score(y);
-        for (Index j = 0; j < y.cols(); ++j) CHECK(det.score_sample(y.col(j), dp) == s(j));
+        // One column and a batch of five are different product shapes: the engine measured for each
+        // shape class may differ (it did on the CI machine), so they agree to rounding, not bitwise.
+        for (Index j = 0; j < y.cols(); ++j) CHECK(det.score_sample(y.col(j), dp) == Approx(s(j)).epsilon(1e-5));
         latent::AutoencoderPredictor<float> foreign(det.model());
         CHECK_NOTHROW(det.score_sample(y.col(0), foreign));  // same model object
         auto other = small_ae();
