@@ -482,7 +482,8 @@ inline void set_gemm_engine(GemmEngine e) {
     if (e == GemmEngine::blas && !has_blas())
         throw ConfigError("set_gemm_engine(blas): expected a program built with a BLAS (latent::blas), found none");
     if ((e == GemmEngine::own || e == GemmEngine::skinny) && !detail::gemm_kernel_active())
-        throw ConfigError(std::string("set_gemm_engine(") + gemm_engine_name(e) + "): expected a CPU with AVX2+FMA or AVX-512 and an x86-64 GCC/Clang build, found " +
+        throw ConfigError(std::string("set_gemm_engine(") + gemm_engine_name(e) +
+                          "): expected a CPU with AVX2+FMA or AVX-512 and an x86-64 GCC/Clang build, found " +
                           cpu_info().isa);
     detail::gemm_registry().forced.store(static_cast<int>(e));
     detail::gemm_changed();
@@ -577,7 +578,8 @@ inline void load_gemm_cache_into(GemmRegistry& r, const std::string& text) {
         detail::GemmChoice c;
         c.engine = gemm_engine_from_name(engine);
         if (c.engine == GemmEngine::automatic || !gemm_engine_fits(c.engine, {key.m, key.n, key.k, key.ta, key.tb, key.is_double}))
-            throw FormatError("GEMM cache line " + std::to_string(number) + ": expected an engine available here, found '" + engine + "'");
+            throw FormatError("GEMM cache line " + std::to_string(number) + ": expected an engine available here for this class, found '" +
+                              engine + "'");
         while (ls >> extra) {
             const auto colon = extra.find(':');
             if (extra.compare(0, 8, "threads=") != 0 || colon == std::string::npos)

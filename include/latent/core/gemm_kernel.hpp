@@ -343,17 +343,19 @@ void gemm_run(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c,
 // multiplying: W is read once per product anyway, so these kernels read it
 // in place, once. C is cut into blocks of NV vectors of rows (NV from n, so
 // that NV x n accumulators, NV loads of A and one broadcast of B(p, j) fit
-// the 16 registers: NV * n >= 7 chains hide the FMA latency), a block runs
-// over the whole of k with its accumulators in registers, and the rows left
-// below a block go one vector at a time, the last one masked. Every element
+// the 16 registers: NV * n >= 8 chains hide the FMA latency; 7 and 8
+// columns go as two groups over the same rows), a block runs over the whole
+// of k with its accumulators in registers, and the rows left below a block
+// go one vector at a time, the last one masked. Every element
 // of C is the same FMA chain over p = 0..k-1 whatever block computes it, so
 // a product cut into row ranges (threads) is bitwise the product uncut.
 //
 // One kernel per ISA (the intrinsics need the target attribute), generic on
 // the scalar through a traits struct: float and double.
 
-// Registers' worth of row vectors for n columns.
-constexpr int gemm_skinny_vectors(int n) { return n == 1 ? 8 : n == 2 ? 4 : n == 3 ? 3 : n <= 6 ? 2 : 1; }
+// Row vectors of a block with n columns: NV x n accumulators, NV vectors of
+// A and a broadcast fit the 16 registers, with NV x n >= 8 chains.
+constexpr int gemm_skinny_vectors(int n) { return n == 1 ? 8 : n == 2 ? 4 : n <= 4 ? 3 : 2; }
 
 // (Attribute spellings, #undef-ed below.)
 #define LATENT_SKINNY_AVX2 __attribute__((target("avx2,fma"), always_inline))
@@ -533,28 +535,40 @@ struct SkinnyKernelAvx512 {
     }
 };
 
-// All of C's rows for n = N: full blocks, then single vectors, then a masked one.
-template <class K, int N, class S>
-void gemm_skinny_cols(Index m, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
-    constexpr int NV = gemm_skinny_vectors(N), W = K::Traits::W;
-    Index i = 0;
-    for (; i + NV * W <= m; i += NV * W) K::template block<NV, N, false>(k, a + i, lda, b, c + i, ldc, add, 0);
-    if constexpr (NV > 1)
-        for (; i + W <= m; i += W) K::template block<1, N, false>(k, a + i, lda, b, c + i, ldc, add, 0);
-    if (i < m) K::template block<1, N, true>(k, a + i, lda, b, c + i, ldc, add, m - i);
+// Rows [0, NV * W) of C (the last vector masked to `rows` when MASKED) for
+// columns [0, N1 + N2): N1 columns, then N2 more over the same rows of A
+// (by then in L2).
+template <class K, int NV, int N1, int N2, bool MASKED, class S>
+void gemm_skinny_rows(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add, Index rows) {
+    K::template block<NV, N1, MASKED>(k, a, lda, b, c, ldc, add, rows);
+    if constexpr (N2 > 0) K::template block<NV, N2, MASKED>(k, a, lda, {b.p + N1 * b.cs, b.rs, b.cs}, c + N1 * ldc, ldc, add, rows);
 }
 
+// All of C's rows for n = N1 + N2 columns: full blocks, then single
+// vectors, then a masked one.
+template <class K, int N1, int N2, class S>
+void gemm_skinny_cols(Index m, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
+    constexpr int NV = gemm_skinny_vectors(N1), W = K::Traits::W;
+    Index i = 0;
+    for (; i + NV * W <= m; i += NV * W) gemm_skinny_rows<K, NV, N1, N2, false>(k, a + i, lda, b, c + i, ldc, add, 0);
+    if constexpr (NV > 1)
+        for (; i + W <= m; i += W) gemm_skinny_rows<K, 1, N1, N2, false>(k, a + i, lda, b, c + i, ldc, add, 0);
+    if (i < m) gemm_skinny_rows<K, 1, N1, N2, true>(k, a + i, lda, b, c + i, ldc, add, m - i);
+}
+
+// n = 7 and 8 run as 4 + 3 and 4 + 4 columns: 24 rows x 4 columns load 7
+// vectors for 12 FMAs where 8 rows x 8 columns would load 9 for 8.
 template <class K, class S>
 void gemm_skinny_isa(Index m, Index n, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
     switch (n) {
-        case 1: gemm_skinny_cols<K, 1>(m, k, a, lda, b, c, ldc, add); break;
-        case 2: gemm_skinny_cols<K, 2>(m, k, a, lda, b, c, ldc, add); break;
-        case 3: gemm_skinny_cols<K, 3>(m, k, a, lda, b, c, ldc, add); break;
-        case 4: gemm_skinny_cols<K, 4>(m, k, a, lda, b, c, ldc, add); break;
-        case 5: gemm_skinny_cols<K, 5>(m, k, a, lda, b, c, ldc, add); break;
-        case 6: gemm_skinny_cols<K, 6>(m, k, a, lda, b, c, ldc, add); break;
-        case 7: gemm_skinny_cols<K, 7>(m, k, a, lda, b, c, ldc, add); break;
-        default: gemm_skinny_cols<K, 8>(m, k, a, lda, b, c, ldc, add); break;
+        case 1: gemm_skinny_cols<K, 1, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 2: gemm_skinny_cols<K, 2, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 3: gemm_skinny_cols<K, 3, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 4: gemm_skinny_cols<K, 4, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 5: gemm_skinny_cols<K, 5, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 6: gemm_skinny_cols<K, 6, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 7: gemm_skinny_cols<K, 4, 3>(m, k, a, lda, b, c, ldc, add); break;
+        default: gemm_skinny_cols<K, 4, 4>(m, k, a, lda, b, c, ldc, add); break;
     }
 }
 
