@@ -20,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <vector>
 
 #include "latent/core/cpu.hpp"
@@ -343,12 +344,16 @@ void gemm_run(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c,
 // multiplying: W is read once per product anyway, so these kernels read it
 // in place, once. C is cut into blocks of NV vectors of rows (NV from n, so
 // that NV x n accumulators, NV loads of A and one broadcast of B(p, j) fit
-// the 16 registers: NV * n >= 8 chains hide the FMA latency; 7 and 8
-// columns go as two groups over the same rows), a block runs over the whole
-// of k with its accumulators in registers, and the rows left below a block
-// go one vector at a time, the last one masked. Every element
-// of C is the same FMA chain over p = 0..k-1 whatever block computes it, so
-// a product cut into row ranges (threads) is bitwise the product uncut.
+// the 16 registers, with NV x n >= 8 chains to hide the FMA latency; 7 and
+// 8 columns go as two groups over the same rows); the rows left below the
+// blocks go one vector at a time, the last one masked. k is walked in
+// panels of 64 columns, every block of C through one panel before the
+// next: the accumulators start from 0 (C =) or from C (C += and later
+// panels) and go back to C, so each element of C is the one FMA chain over
+// p = 0..k-1 whatever block or panel computes it, and a product cut into
+// row ranges (threads) is bitwise the product uncut. A column of a tall A
+// lies on a page of its own, where the hardware prefetchers do not follow,
+// so a block prefetches the next block's rows of each column as it goes.
 //
 // One kernel per ISA (the intrinsics need the target attribute), generic on
 // the scalar through a traits struct: float and double.
@@ -360,6 +365,20 @@ constexpr int gemm_skinny_vectors(int n) { return n == 1 ? 8 : n == 2 ? 4 : n <=
 // (Attribute spellings, #undef-ed below.)
 #define LATENT_SKINNY_AVX2 __attribute__((target("avx2,fma"), always_inline))
 #define LATENT_SKINNY_AVX512 __attribute__((target("avx512f"), always_inline))
+
+// Columns of A per panel: a panel's columns are one page each for a tall
+// A, so 64 of them stay within a 64-entry L1 TLB, and B's panel (64 x n)
+// within L1. (Results do not depend on it: see above.)
+inline constexpr Index gemm_skinny_panel = 64;
+
+// Touches the BYTES from p (prefetch: never faults).
+template <std::size_t BYTES>
+inline void gemm_skinny_prefetch(const void* p) {
+    const char* c = static_cast<const char*>(p);
+#pragma GCC unroll 8
+    for (std::size_t off = 0; off < BYTES; off += 64) __builtin_prefetch(c + off, 0, 3);
+    __builtin_prefetch(c + BYTES - 1, 0, 3);
+}
 
 template <class S>
 struct SkinnyAvx2;
@@ -445,17 +464,21 @@ struct SkinnyB {
 // attribute, so each ISA has its own copy.
 template <class T, int NV, int N, bool MASKED, class S>
 __attribute__((target("avx2,fma"))) void gemm_skinny_block_avx2(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc,
-                                                                  bool add, Index rows) {
+                                                                  bool from_c, Index rows) {
     using V = typename T::V;
     constexpr int W = T::W;
     const typename T::Mask mask = T::mask(MASKED ? rows : 0);
     V acc[NV][N];
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v)
+    for (int j = 0; j < N; ++j)
 #pragma GCC unroll 8
-        for (int j = 0; j < N; ++j) acc[v][j] = T::zero();
+        for (int v = 0; v < NV; ++v) {
+            const S* cv = c + j * ldc + v * W;
+            acc[v][j] = !from_c ? T::zero() : (MASKED && v == NV - 1) ? T::load(cv, mask) : T::load(cv);
+        }
     const S* bp = b.p;
     for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {
+        gemm_skinny_prefetch<NV * W * sizeof(S)>(a + NV * W);  // the next block's rows of this column
         V x[NV];
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) x[v] = (MASKED && v == NV - 1) ? T::load(a + v * W, mask) : T::load(a + v * W);
@@ -472,25 +495,29 @@ __attribute__((target("avx2,fma"))) void gemm_skinny_block_avx2(Index k, const S
         for (int v = 0; v < NV; ++v) {
             S* cv = c + j * ldc + v * W;
             if (MASKED && v == NV - 1)
-                T::store(cv, add ? T::add(acc[v][j], T::load(cv, mask)) : acc[v][j], mask);
+                T::store(cv, acc[v][j], mask);
             else
-                T::store(cv, add ? T::add(acc[v][j], T::load(cv)) : acc[v][j]);
+                T::store(cv, acc[v][j]);
         }
 }
 
 template <class T, int NV, int N, bool MASKED, class S>
 __attribute__((target("avx512f"))) void gemm_skinny_block_avx512(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc,
-                                                                 bool add, Index rows) {
+                                                                 bool from_c, Index rows) {
     using V = typename T::V;
     constexpr int W = T::W;
     const typename T::Mask mask = T::mask(MASKED ? rows : 0);
     V acc[NV][N];
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v)
+    for (int j = 0; j < N; ++j)
 #pragma GCC unroll 8
-        for (int j = 0; j < N; ++j) acc[v][j] = T::zero();
+        for (int v = 0; v < NV; ++v) {
+            const S* cv = c + j * ldc + v * W;
+            acc[v][j] = !from_c ? T::zero() : (MASKED && v == NV - 1) ? T::load(cv, mask) : T::load(cv);
+        }
     const S* bp = b.p;
     for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {
+        gemm_skinny_prefetch<NV * W * sizeof(S)>(a + NV * W);  // the next block's rows of this column
         V x[NV];
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) x[v] = (MASKED && v == NV - 1) ? T::load(a + v * W, mask) : T::load(a + v * W);
@@ -507,9 +534,9 @@ __attribute__((target("avx512f"))) void gemm_skinny_block_avx512(Index k, const 
         for (int v = 0; v < NV; ++v) {
             S* cv = c + j * ldc + v * W;
             if (MASKED && v == NV - 1)
-                T::store(cv, add ? T::add(acc[v][j], T::load(cv, mask)) : acc[v][j], mask);
+                T::store(cv, acc[v][j], mask);
             else
-                T::store(cv, add ? T::add(acc[v][j], T::load(cv)) : acc[v][j]);
+                T::store(cv, acc[v][j]);
         }
 }
 
@@ -522,16 +549,16 @@ template <class S>
 struct SkinnyKernelAvx2 {
     using Traits = SkinnyAvx2<S>;
     template <int NV, int N, bool MASKED>
-    static void block(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add, Index rows) {
-        gemm_skinny_block_avx2<Traits, NV, N, MASKED>(k, a, lda, b, c, ldc, add, rows);
+    static void block(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+        gemm_skinny_block_avx2<Traits, NV, N, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
     }
 };
 template <class S>
 struct SkinnyKernelAvx512 {
     using Traits = SkinnyAvx512<S>;
     template <int NV, int N, bool MASKED>
-    static void block(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add, Index rows) {
-        gemm_skinny_block_avx512<Traits, NV, N, MASKED>(k, a, lda, b, c, ldc, add, rows);
+    static void block(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+        gemm_skinny_block_avx512<Traits, NV, N, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
     }
 };
 
@@ -539,9 +566,9 @@ struct SkinnyKernelAvx512 {
 // columns [0, N1 + N2): N1 columns, then N2 more over the same rows of A
 // (by then in L2).
 template <class K, int NV, int N1, int N2, bool MASKED, class S>
-void gemm_skinny_rows(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add, Index rows) {
-    K::template block<NV, N1, MASKED>(k, a, lda, b, c, ldc, add, rows);
-    if constexpr (N2 > 0) K::template block<NV, N2, MASKED>(k, a, lda, {b.p + N1 * b.cs, b.rs, b.cs}, c + N1 * ldc, ldc, add, rows);
+void gemm_skinny_rows(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+    K::template block<NV, N1, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
+    if constexpr (N2 > 0) K::template block<NV, N2, MASKED>(k, a, lda, {b.p + N1 * b.cs, b.rs, b.cs}, c + N1 * ldc, ldc, from_c, rows);
 }
 
 // All of C's rows for n = N1 + N2 columns: full blocks, then single
@@ -549,11 +576,17 @@ void gemm_skinny_rows(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index 
 template <class K, int N1, int N2, class S>
 void gemm_skinny_cols(Index m, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
     constexpr int NV = gemm_skinny_vectors(N1), W = K::Traits::W;
-    Index i = 0;
-    for (; i + NV * W <= m; i += NV * W) gemm_skinny_rows<K, NV, N1, N2, false>(k, a + i, lda, b, c + i, ldc, add, 0);
-    if constexpr (NV > 1)
-        for (; i + W <= m; i += W) gemm_skinny_rows<K, 1, N1, N2, false>(k, a + i, lda, b, c + i, ldc, add, 0);
-    if (i < m) gemm_skinny_rows<K, 1, N1, N2, true>(k, a + i, lda, b, c + i, ldc, add, m - i);
+    for (Index p0 = 0; p0 < k; p0 += gemm_skinny_panel) {
+        const Index kb = std::min(gemm_skinny_panel, k - p0);
+        const bool from_c = add || p0 > 0;
+        const S* ap = a + p0 * lda;
+        const SkinnyB<S> bq{b.p + p0 * b.rs, b.rs, b.cs};
+        Index i = 0;
+        for (; i + NV * W <= m; i += NV * W) gemm_skinny_rows<K, NV, N1, N2, false>(kb, ap + i, lda, bq, c + i, ldc, from_c, 0);
+        if constexpr (NV > 1)
+            for (; i + W <= m; i += W) gemm_skinny_rows<K, 1, N1, N2, false>(kb, ap + i, lda, bq, c + i, ldc, from_c, 0);
+        if (i < m) gemm_skinny_rows<K, 1, N1, N2, true>(kb, ap + i, lda, bq, c + i, ldc, from_c, m - i);
+    }
 }
 
 // n = 7 and 8 run as 4 + 3 and 4 + 4 columns: 24 rows x 4 columns load 7
