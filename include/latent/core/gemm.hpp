@@ -12,8 +12,8 @@
 //   blas   cblas_sgemm / cblas_dgemm, when a BLAS is compiled in
 //          (core/blas.hpp, CMake option LATENT_WITH_BLAS / target latent::blas)
 // A shape class is (scalar, transposes, m, n, k) with each of m, n, k exact
-// up to 8 (matrix-vector and skinny products get their own classes) and
-// bucketed by powers of two above. On the first product of a class the
+// up to 8 (matrix-vector and skinny products get their own classes), 9..15,
+// and bucketed by powers of two from 16. On the first product of a class the
 // candidates that can compute it are timed on operands of that shape (a few
 // milliseconds, on a separate buffer), the fastest is kept, and every later
 // product of the class uses it: results are deterministic for a given cache,
@@ -278,10 +278,13 @@ void gemm_engine_run(GemmEngine e, const GemmArgs<S>& g, int threads) {
 
 // ---- the measured choice
 
-// A dimension's class: exact up to 8, else the power of two at or below it.
+// A dimension's class: exact up to 8, then 9..15 (so that n = 8, the most
+// the skinny kernel takes, is a class of its own), then the power of two at
+// or below it.
 inline Index gemm_bucket(Index d) {
     if (d <= 8) return d;
-    Index p = 8;
+    if (d < 16) return 9;
+    Index p = 16;
     while (p * 2 <= d) p *= 2;
     return p;
 }
@@ -534,7 +537,8 @@ inline void set_gemm_cost_hook(detail::GemmCostHook hook) {
 
 // The cache as text, one class a line:
 //   <f|d> <n|t><n|t> <m> <n> <k> <engine> [threads=T:U ...]
-// m, n, k are the class's lower bounds (exact up to 8, powers of two above);
+// m, n, k are the class's lower bounds (exact up to 8, 9 for 9..15, powers
+// of two from 16);
 // threads=T:U: under a policy of T threads this class runs on U.
 inline std::string gemm_cache_text() {
     detail::GemmRegistry& r = detail::gemm_registry();
