@@ -100,7 +100,7 @@ inline int main(int argc, char** argv) {
     benchmark::AddCustomContext("cpu_isa", cpu.isa);
     benchmark::AddCustomContext("cpu_caches", "L1d " + kib(cpu.l1d_bytes) + ", L2 " + kib(cpu.l2_bytes) + ", L3 " + kib(cpu.l3_bytes));
     std::string engines = "eigen";
-    if (latent::gemm_engine_available(latent::GemmEngine::own, false)) engines = "own (" + cpu.isa + "), " + engines;
+    if (latent::gemm_engine_available(latent::GemmEngine::own, false)) engines = "own (" + cpu.isa + "), skinny (n <= 8), " + engines;
     if (latent::has_blas()) engines += ", blas (" + latent::blas_name() + ")";
     benchmark::AddCustomContext("gemm_candidates", engines);
     benchmark::AddCustomContext("gemm_forced", latent::gemm_engine_name(latent::forced_gemm_engine()));

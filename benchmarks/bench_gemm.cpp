@@ -2,9 +2,10 @@
 // speed table (float, batch 256 for the dense models, 64 for the conv
 // denoiser), and matrix-vector / skinny products (n = 1 and 8: one sample,
 // a handful). Each case forces one engine (set_gemm_engine): own (our
-// kernel for this CPU's ISA), eigen, blas (when linked in), and auto (what
-// detail::matmul measured fastest for the shape's class; its label names
-// the engine). GFLOP/s = 2 m n k per product.
+// kernels for this CPU's ISA: for n <= 8 with A not transposed that is the
+// skinny one), eigen, blas (when linked in), auto (what detail::matmul
+// measured fastest for the shape's class; its label names the engine), and
+// skinny (where it fits). GFLOP/s = 2 m n k per product.
 //
 // Products are C (m x n) = op(A) op(B) with k the inner dimension;
 // transposes "nt"/"tn" are the weight- and input-gradient products.
@@ -58,13 +59,21 @@ const std::vector<Product>& products() {
         v.push_back({"serve", 2000, 1, 784, false, false});
         v.push_back({"serve", 128, 8, 784, false, false});
         v.push_back({"serve", 784, 8, 128, false, false});
+        // the deep AE's encoder 784-2000-500-500-10 at 8 samples (and 500 x 2000 at 1)
+        v.push_back({"serve", 2000, 8, 784, false, false});
+        v.push_back({"serve", 500, 8, 2000, false, false});
+        v.push_back({"serve", 500, 1, 2000, false, false});
+        v.push_back({"serve", 500, 8, 500, false, false});
+        v.push_back({"serve", 10, 8, 500, false, false});
+        // a tied decoder's W^T x at 8 samples (no skinny kernel: a reduction)
+        v.push_back({"serve", 784, 8, 128, true, false});
         v.push_back({"square", 1024, 1024, 1024, false, false});
         return v;
     }();
     return p;
 }
 
-const GemmEngine kEngines[] = {GemmEngine::own, GemmEngine::eigen, GemmEngine::blas, GemmEngine::automatic};
+const GemmEngine kEngines[] = {GemmEngine::own, GemmEngine::eigen, GemmEngine::blas, GemmEngine::automatic, GemmEngine::skinny};
 
 // Args: product index, engine index, threads.
 void BM_Gemm(benchmark::State& state) {
@@ -100,7 +109,12 @@ void BM_Gemm(benchmark::State& state) {
 void gemm_args(benchmark::internal::Benchmark* b) {
     b->ArgNames({"product", "engine", "threads"});
     for (std::size_t i = 0; i < products().size(); ++i)
-        for (int e = 0; e < 4; ++e) b->Args({static_cast<long>(i), e, 1});
+        for (int e = 0; e < 5; ++e) {
+            const Product& p = products()[i];
+            if (kEngines[e] == GemmEngine::skinny && !latent::gemm_engine_fits(GemmEngine::skinny, {p.m, p.n, p.k, p.ta, p.tb, false}))
+                continue;
+            b->Args({static_cast<long>(i), e, 1});
+        }
 }
 BENCHMARK(BM_Gemm)->Apply(gemm_args)->UseRealTime();
 

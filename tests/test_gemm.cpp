@@ -284,3 +284,154 @@ TEST_CASE("every engine gives bitwise the same product on 1 and 2 threads", "[co
         CHECK(c1 == c2);
     }
 }
+
+// ---- the skinny kernel (n <= 8 columns, A not transposed, no packing)
+
+namespace {
+
+// Largest |C - reference| / sum |terms| of the skinny engine over many
+// shapes (n = 1..8, m around every block height, k = 1 and more, B as
+// stored and transposed, set and accumulate), with A and C blocks of taller
+// matrices (leading dimension > m) whose rows below the block must stay as
+// they were (the last vector is written through a mask).
+template <class S>
+double skinny_worst_error(latent::Rng& rng, int& untouched_failures) {
+    using Mat = latent::Matrix<S>;
+    double worst = 0;
+    for (Index m : {1, 3, 4, 7, 8, 9, 15, 16, 17, 24, 31, 33, 47, 63, 64, 65, 129, 200})
+        for (Index n = 1; n <= 8; ++n)
+            for (Index k : {1, 2, 17, 300})
+                for (int tb = 0; tb < 2; ++tb)
+                    for (int add = 0; add < 2; ++add) {
+                        Mat a_big(m + 3, k), b(tb ? n : k, tb ? k : n), c_big(m + 5, n);
+                        rng.fill_uniform(a_big, -1, 1);
+                        rng.fill_uniform(b, -1, 1);
+                        rng.fill_uniform(c_big, -1, 1);
+                        const Mat c_before = c_big;
+                        const MatD ad = a_big.topRows(m).template cast<double>(), bd = op(b.template cast<double>(), tb != 0);
+                        MatD ref = ad * bd, mag = ad.cwiseAbs() * bd.cwiseAbs();
+                        if (add) {
+                            ref += c_big.topRows(m).template cast<double>();
+                            mag += c_big.topRows(m).template cast<double>().cwiseAbs();
+                        }
+                        latent::detail::matmul(c_big.topRows(m), a_big.topRows(m), false, b, tb != 0, add != 0);
+                        if (c_big.bottomRows(5) != c_before.bottomRows(5)) ++untouched_failures;
+                        const MatD got = c_big.topRows(m).template cast<double>();
+                        const double err = ((got - ref).cwiseAbs().array() / (mag.array() + 1e-300)).maxCoeff();
+                        if (err > worst) {
+                            worst = err;
+                            INFO("m " << m << " n " << n << " k " << k << " tb " << tb << " add " << add << " error " << err);
+                            CHECK(err < (std::is_same<S, float>::value ? 1e-5 : 1e-13));
+                        }
+                    }
+    return worst;
+}
+
+}  // namespace
+
+TEST_CASE("the skinny kernel equals Eigen's product to rounding: n = 1..8, block edges, k = 1, B transposed, set and accumulate",
+          "[core][gemm][skinny]") {
+    if (!latent::detail::gemm_kernel_active()) {
+        CHECK_THROWS_AS(latent::set_gemm_engine(latent::GemmEngine::skinny), latent::ConfigError);
+        WARN("no AVX2+FMA / AVX-512 kernel in this build or CPU: the skinny engine is not available");
+        return;
+    }
+    EngineReset reset;
+    latent::set_num_threads(1);
+    latent::set_gemm_engine(latent::GemmEngine::skinny);
+    CHECK(latent::gemm_engine_for({65, 7, 17, false, true, false}) == latent::GemmEngine::skinny);
+    CHECK(latent::gemm_engine_for({65, 7, 17, false, false, true}) == latent::GemmEngine::skinny);
+    latent::Rng rng(31);
+    int untouched_failures = 0;
+    CHECK(skinny_worst_error<float>(rng, untouched_failures) < 1e-5);
+    CHECK(skinny_worst_error<double>(rng, untouched_failures) < 1e-13);
+    CHECK(untouched_failures == 0);
+    // the result against Eigen's float product directly
+    MatF a(2000, 784), b(784, 8), c(2000, 8);
+    rng.fill_uniform(a, -1, 1);
+    rng.fill_uniform(b, -1, 1);
+    latent::detail::matmul(c, a, false, b, false, false);
+    const MatF ref = a * b;
+    CHECK((c - ref).cwiseAbs().maxCoeff() < 1e-3f);
+}
+
+TEST_CASE("the skinny kernel is bitwise the same on 1 and 2 threads and on any cut of C's rows", "[core][gemm][skinny][threads]") {
+    if (!latent::detail::gemm_kernel_active()) {
+        WARN("no skinny kernel in this build or CPU");
+        return;
+    }
+    EngineReset reset;
+    latent::set_gemm_engine(latent::GemmEngine::skinny);
+    latent::Rng rng(32);
+    // 2000 x 8 x 784 (the deep encoder's first layer) and an odd shape, both
+    // above the size where a product is cut into pieces
+    for (const auto& mnk : {std::array<Index, 3>{2000, 8, 784}, std::array<Index, 3>{1001, 3, 1000}}) {
+        const Index m = mnk[0], n = mnk[1], k = mnk[2];
+        MatF a(m, k), b(k, n);
+        rng.fill_uniform(a, -1, 1);
+        rng.fill_uniform(b, -1, 1);
+        MatF c1(m, n), c2(m, n), c3(m, n);
+        latent::set_num_threads(1);
+        latent::detail::matmul(c1, a, false, b, false, false);
+        latent::set_num_threads(latent::has_openmp() ? 2 : 1);
+        latent::detail::matmul(c2, a, false, b, false, false);
+        latent::set_num_threads(1);
+        // rows cut where no block boundary is (13, then the rest)
+        latent::detail::matmul(c3.topRows(13), a.topRows(13), false, b, false, false);
+        latent::detail::matmul(c3.bottomRows(m - 13), a.bottomRows(m - 13), false, b, false, false);
+        INFO("m " << m << " n " << n << " k " << k);
+        CHECK(c1 == c2);
+        CHECK(c1 == c3);
+    }
+}
+
+TEST_CASE("the measured choice can pick the skinny kernel, only where it fits; own includes it", "[core][gemm][skinny][engine]") {
+    if (!latent::detail::gemm_kernel_active()) {
+        WARN("no skinny kernel in this build or CPU");
+        return;
+    }
+    EngineReset reset;
+    using latent::GemmEngine;
+    using latent::GemmShape;
+    // skinny is the cheapest wherever it is offered; record where it is
+    std::vector<GemmShape> offered;
+    latent::set_gemm_cost_hook([&](GemmEngine e, const GemmShape& s, int threads) {
+        if (e == GemmEngine::skinny) offered.push_back(s);
+        return (e == GemmEngine::skinny ? 0.5 : 1.0 + static_cast<int>(e) * 0.01) / threads;
+    });
+    CHECK(latent::gemm_engine_for({2000, 8, 784, false, false, false}) == GemmEngine::skinny);
+    CHECK(latent::gemm_engine_for({2000, 1, 784, false, true, false}) == GemmEngine::skinny);
+    CHECK(latent::gemm_engine_for({100, 4, 50, false, false, true}) == GemmEngine::skinny);  // double too
+    CHECK(latent::gemm_engine_for({784, 8, 2000, true, false, false}) != GemmEngine::skinny);
+    CHECK(latent::gemm_engine_for({2000, 9, 784, false, false, false}) != GemmEngine::skinny);
+    REQUIRE(offered.size() == 3);
+    for (const GemmShape& s : offered) CHECK((!s.trans_a && s.n >= 1 && s.n <= 8));
+    const std::string text = latent::gemm_cache_text();
+    INFO(text);
+    CHECK(text.find("f nn 1024 8 512 skinny") != std::string::npos);
+    CHECK(text.find("d nn 64 4 32 skinny") != std::string::npos);
+    // the product of a class measured to skinny runs it (equal to Eigen's within rounding)
+    latent::Rng rng(33);
+    MatF a(50, 30), b(30, 5), c(50, 5);
+    rng.fill_uniform(a, -1, 1);
+    rng.fill_uniform(b, -1, 1);
+    latent::detail::matmul(c, a, false, b, false, false);
+    CHECK(latent::gemm_engine_for({50, 5, 30, false, false, false}) == GemmEngine::skinny);
+    CHECK((c - MatF(a * b)).cwiseAbs().maxCoeff() < 1e-5f);
+    // a cache line naming skinny for a class it cannot compute is refused, and so is a pin
+    CHECK_THROWS_AS(latent::load_gemm_cache("f nn 64 16 64 skinny\n"), latent::FormatError);
+    CHECK_THROWS_AS(latent::load_gemm_cache("f tn 64 4 64 skinny\n"), latent::FormatError);
+    CHECK_THROWS_AS(latent::pin_gemm_engine({64, 16, 64, false, false, false}, GemmEngine::skinny), latent::ConfigError);
+    latent::load_gemm_cache("f nt 64 4 64 skinny\n");
+    CHECK(latent::gemm_engine_for({64, 4, 64, false, true, false}) == GemmEngine::skinny);
+    // forcing: own is our kernels (skinny for n <= 8, packed above); skinny
+    // forced leaves the products it cannot compute to the measured choice
+    CHECK(latent::gemm_engine_from_name("skinny") == GemmEngine::skinny);
+    latent::set_gemm_engine(GemmEngine::own);
+    CHECK(latent::gemm_engine_for({128, 1, 784, false, false, false}) == GemmEngine::skinny);
+    CHECK(latent::gemm_engine_for({128, 64, 784, false, false, false}) == GemmEngine::own);
+    CHECK(latent::gemm_engine_for({128, 1, 784, true, false, false}) == GemmEngine::own);
+    latent::set_gemm_engine(GemmEngine::skinny);
+    CHECK(latent::gemm_engine_for({128, 8, 784, false, false, false}) == GemmEngine::skinny);
+    CHECK(latent::gemm_engine_for({128, 64, 784, false, false, false}) != GemmEngine::skinny);
+}

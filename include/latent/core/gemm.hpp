@@ -5,26 +5,32 @@
 // that runs, once per shape class, and cached:
 //   own    our packed float kernel for the CPU's ISA (core/gemm_kernel.hpp;
 //          float on x86-64 with AVX2+FMA or AVX-512)
+//   skinny our unpacked kernel for C = A op(B) with 1..8 columns (a layer's
+//          forward on one sample or a handful): A read in place, once,
+//          register-blocked; float and double, same CPUs as own
 //   eigen  Eigen's product (a matrix-vector product when n = 1)
 //   blas   cblas_sgemm / cblas_dgemm, when a BLAS is compiled in
 //          (core/blas.hpp, CMake option LATENT_WITH_BLAS / target latent::blas)
 // A shape class is (scalar, transposes, m, n, k) with each of m, n, k exact
-// up to 8 (matrix-vector and skinny products get their own classes) and
-// bucketed by powers of two above. On the first product of a class the
-// candidates are timed on operands of that shape (a few milliseconds, on a
-// separate buffer), the fastest is kept, and every later product of the
-// class uses it: results are deterministic for a given cache, which can be
-// saved, loaded or pinned (gemm_cache_text / load_gemm_cache /
-// pin_gemm_engine, or LATENT_GEMM_CACHE=file). LATENT_GEMM=own|eigen|blas|auto
-// or set_gemm_engine forces one engine.
+// up to 8 (matrix-vector and skinny products get their own classes), 9..15,
+// and bucketed by powers of two from 16. On the first product of a class the
+// candidates that can compute it are timed on operands of that shape (a few
+// milliseconds, on a separate buffer), the fastest is kept, and every later
+// product of the class uses it: results are deterministic for a given cache,
+// which can be saved, loaded or pinned (gemm_cache_text / load_gemm_cache /
+// pin_gemm_engine, or LATENT_GEMM_CACHE=file).
+// LATENT_GEMM=own|skinny|eigen|blas|auto or set_gemm_engine forces one
+// engine; own means our kernels: skinny where it fits, packed elsewhere.
+// A product the forced engine cannot compute gets the measured choice.
 //
 // Threads: latent splits a product between threads itself (Eigen's and the
-// BLAS's own threading are off, so nothing is oversubscribed): our kernel by
-// whole register tiles, the others in pieces whose bounds depend only on the
-// shape and the machine's core count, never on the thread count. Results
-// are bitwise the same for 1 or N threads. Whether a product of a class runs
-// threaded at all is measured too (1 thread against the policy's count),
-// so a busy second core never makes 2 threads slower than 1.
+// BLAS's own threading are off, so nothing is oversubscribed): our packed
+// kernel by whole register tiles, the others (skinny too) in pieces whose
+// bounds depend only on the shape and the machine's core count, never on
+// the thread count. Results are bitwise the same for 1 or N threads. Whether
+// a product of a class runs threaded at all is measured too (1 thread
+// against the policy's count), so a busy second core never makes 2 threads
+// slower than 1.
 #pragma once
 
 #include <algorithm>
@@ -54,13 +60,16 @@
 
 namespace latent {
 
-enum class GemmEngine { automatic, own, eigen, blas };
+// own: our packed float kernel; skinny: our unpacked kernel for n <= 8
+// columns (float and double); eigen; blas. (See the header comment.)
+enum class GemmEngine { automatic, own, eigen, blas, skinny };
 
 inline const char* gemm_engine_name(GemmEngine e) {
     switch (e) {
         case GemmEngine::own: return "own";
         case GemmEngine::eigen: return "eigen";
         case GemmEngine::blas: return "blas";
+        case GemmEngine::skinny: return "skinny";
         default: return "auto";
     }
 }
@@ -69,8 +78,9 @@ inline GemmEngine gemm_engine_from_name(const std::string& s) {
     if (s == "own") return GemmEngine::own;
     if (s == "eigen") return GemmEngine::eigen;
     if (s == "blas") return GemmEngine::blas;
+    if (s == "skinny") return GemmEngine::skinny;
     if (s == "auto" || s.empty()) return GemmEngine::automatic;
-    throw ConfigError("GEMM engine: expected own, eigen, blas or auto, found '" + s + "'");
+    throw ConfigError("GEMM engine: expected own, skinny, eigen, blas or auto, found '" + s + "'");
 }
 
 // One product: C (m x n) = op(A) op(B), k the inner dimension.
@@ -111,14 +121,23 @@ inline const BlasFunctions* blas() { return blas_slot().load(std::memory_order_a
 inline bool has_blas() { return detail::blas() != nullptr; }
 inline std::string blas_name() { return has_blas() ? detail::blas()->name : ""; }
 
-// Whether `e` can compute products of this scalar here.
+// Whether `e` can compute products of this scalar here (skinny: of some
+// shapes, see gemm_engine_fits).
 inline bool gemm_engine_available(GemmEngine e, bool is_double) {
     switch (e) {
         case GemmEngine::own: return !is_double && detail::gemm_kernel_active();
+        case GemmEngine::skinny: return detail::gemm_kernel_active();
         case GemmEngine::eigen: return true;
         case GemmEngine::blas: return has_blas();
         default: return true;
     }
+}
+
+// Whether `e` can compute this product here: the skinny kernel takes
+// C = A op(B) (A not transposed) with 1 <= n <= 8 columns.
+inline bool gemm_engine_fits(GemmEngine e, const GemmShape& s) {
+    if (!gemm_engine_available(e, s.is_double)) return false;
+    return e != GemmEngine::skinny || (!s.trans_a && s.n >= 1 && s.n <= 8);
 }
 
 namespace detail {
@@ -185,6 +204,10 @@ void gemm_engine_serial(GemmEngine e, const GemmArgs<S>& g) {
             gemm_float(g.m, g.n, g.k, ga, gb, g.c, g.ldc, g.add, 1);
             return;
         }
+    }
+    if (e == GemmEngine::skinny && !g.ta && g.n <= 8 && gemm_kernel_active()) {
+        gemm_skinny<S>(g.m, g.n, g.k, g.a, g.lda, {g.b, g.tb ? g.ldb : 1, g.tb ? 1 : g.ldb}, g.c, g.ldc, g.add);
+        return;
     }
 #endif
     if (e == GemmEngine::blas && blas()) {
@@ -255,10 +278,13 @@ void gemm_engine_run(GemmEngine e, const GemmArgs<S>& g, int threads) {
 
 // ---- the measured choice
 
-// A dimension's class: exact up to 8, else the power of two at or below it.
+// A dimension's class: exact up to 8, then 9..15 (so that n = 8, the most
+// the skinny kernel takes, is a class of its own), then the power of two at
+// or below it.
 inline Index gemm_bucket(Index d) {
     if (d <= 8) return d;
-    Index p = 8;
+    if (d < 16) return 9;
+    Index p = 16;
     while (p * 2 <= d) p *= 2;
     return p;
 }
@@ -339,11 +365,19 @@ double gemm_time(F&& run) {
     return best;
 }
 
-inline std::vector<GemmEngine> gemm_candidates(bool is_double) {
+inline std::vector<GemmEngine> gemm_candidates(const GemmShape& s) {
     std::vector<GemmEngine> c;
-    for (GemmEngine e : {GemmEngine::own, GemmEngine::eigen, GemmEngine::blas})
-        if (gemm_engine_available(e, is_double)) c.push_back(e);
+    for (GemmEngine e : {GemmEngine::own, GemmEngine::eigen, GemmEngine::blas, GemmEngine::skinny})
+        if (gemm_engine_fits(e, s)) c.push_back(e);
     return c;
+}
+
+// The engine a forced setting gives this product: own means our kernels
+// (the skinny one where it fits, else the packed one); automatic when the
+// forced engine cannot compute it (the measured choice then decides).
+inline GemmEngine gemm_forced_for(GemmEngine forced, const GemmShape& s) {
+    if (forced == GemmEngine::own && gemm_engine_fits(GemmEngine::skinny, s)) return GemmEngine::skinny;
+    return forced != GemmEngine::automatic && gemm_engine_fits(forced, s) ? forced : GemmEngine::automatic;
 }
 
 // Seconds of each candidate (and of `threads`-thread runs when given) on
@@ -367,7 +401,7 @@ GemmChoice& gemm_choose_locked(GemmRegistry& r, const GemmShape& s, std::unique_
     lock.unlock();  // measure without holding the lock; the first result stored wins
     GemmChoice choice;
     double best = 1e300;
-    for (GemmEngine e : gemm_candidates(s.is_double)) {
+    for (GemmEngine e : gemm_candidates(s)) {
         const double t = gemm_measure<S>(e, s, 1, hook);
         if (t < best) best = t, choice.engine = e;
     }
@@ -422,8 +456,8 @@ GemmDecision gemm_decide(const GemmShape& s, int want) {
     GemmMemo& slot = memo[gemm_memo_slot(key, want)];
     if (slot.generation == gen && slot.want == want && slot.key == key) return slot.d;
     GemmDecision d;
-    const auto forced = static_cast<GemmEngine>(r.forced.load());
-    if (forced != GemmEngine::automatic && gemm_engine_available(forced, s.is_double)) {
+    const GemmEngine forced = gemm_forced_for(static_cast<GemmEngine>(r.forced.load()), s);
+    if (forced != GemmEngine::automatic) {
         // forced: nothing measured; threads whenever the product is large
         d.engine = forced;
         d.threads = static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k) >= 2.0e6 ? want : 1;
@@ -442,13 +476,17 @@ inline void gemm_changed() { gemm_registry().generation.fetch_add(1, std::memory
 }  // namespace detail
 
 // Forces one engine for every product (automatic: measure per shape class).
-// Products an engine cannot compute (own with double) still go to the
-// measured choice. The environment variable LATENT_GEMM sets the same at start.
+// own means our kernels: the skinny kernel for the products it computes
+// (n <= 8, A not transposed, float or double), the packed one for the other
+// float products. Products a forced engine cannot compute (own with a wide
+// double product, skinny with a wide one) still go to the measured choice.
+// The environment variable LATENT_GEMM sets the same at start.
 inline void set_gemm_engine(GemmEngine e) {
     if (e == GemmEngine::blas && !has_blas())
         throw ConfigError("set_gemm_engine(blas): expected a program built with a BLAS (latent::blas), found none");
-    if (e == GemmEngine::own && !detail::gemm_kernel_active())
-        throw ConfigError("set_gemm_engine(own): expected a CPU with AVX2+FMA or AVX-512 and an x86-64 GCC/Clang build, found " +
+    if ((e == GemmEngine::own || e == GemmEngine::skinny) && !detail::gemm_kernel_active())
+        throw ConfigError(std::string("set_gemm_engine(") + gemm_engine_name(e) +
+                          "): expected a CPU with AVX2+FMA or AVX-512 and an x86-64 GCC/Clang build, found " +
                           cpu_info().isa);
     detail::gemm_registry().forced.store(static_cast<int>(e));
     detail::gemm_changed();
@@ -463,8 +501,9 @@ inline GemmEngine gemm_engine_for(const GemmShape& s) {
 
 // Fixes the engine of a shape's class (as a loaded cache does).
 inline void pin_gemm_engine(const GemmShape& s, GemmEngine e) {
-    if (e == GemmEngine::automatic || !gemm_engine_available(e, s.is_double))
-        throw ConfigError(std::string("pin_gemm_engine: expected an engine available for this scalar, found ") + gemm_engine_name(e));
+    if (e == GemmEngine::automatic || !gemm_engine_fits(e, s))
+        throw ConfigError(std::string("pin_gemm_engine: expected an engine available for this scalar and shape, found ") +
+                          gemm_engine_name(e));
     detail::GemmRegistry& r = detail::gemm_registry();
     {
         std::unique_lock<std::shared_mutex> lock(r.mutex);
@@ -498,7 +537,8 @@ inline void set_gemm_cost_hook(detail::GemmCostHook hook) {
 
 // The cache as text, one class a line:
 //   <f|d> <n|t><n|t> <m> <n> <k> <engine> [threads=T:U ...]
-// m, n, k are the class's lower bounds (exact up to 8, powers of two above);
+// m, n, k are the class's lower bounds (exact up to 8, 9 for 9..15, powers
+// of two from 16);
 // threads=T:U: under a policy of T threads this class runs on U.
 inline std::string gemm_cache_text() {
     detail::GemmRegistry& r = detail::gemm_registry();
@@ -541,8 +581,9 @@ inline void load_gemm_cache_into(GemmRegistry& r, const std::string& text) {
                               detail::gemm_bucket(to_index(n, "n")), detail::gemm_bucket(to_index(k, "k"))};
         detail::GemmChoice c;
         c.engine = gemm_engine_from_name(engine);
-        if (c.engine == GemmEngine::automatic || !gemm_engine_available(c.engine, key.is_double))
-            throw FormatError("GEMM cache line " + std::to_string(number) + ": expected an engine available here, found '" + engine + "'");
+        if (c.engine == GemmEngine::automatic || !gemm_engine_fits(c.engine, {key.m, key.n, key.k, key.ta, key.tb, key.is_double}))
+            throw FormatError("GEMM cache line " + std::to_string(number) + ": expected an engine available here for this class, found '" +
+                              engine + "'");
         while (ls >> extra) {
             const auto colon = extra.find(':');
             if (extra.compare(0, 8, "threads=") != 0 || colon == std::string::npos)

@@ -8,6 +8,10 @@
 // product (and a BLAS when one is compiled in) per shape class and runs it
 // only where it wins on the machine that runs.
 //
+// Beside it, gemm_skinny: products with 1..8 columns (C = A op(B), A not
+// transposed) without packing, the same ISA dispatch, float and double; the
+// engine "skinny" of core/gemm.hpp (see the section below).
+//
 // Threads: gemm_run splits C's rows or columns between threads in
 // whole tiles; each element of C is summed in the same order whatever the
 // thread count, so results are bitwise identical for 1 or N threads.
@@ -16,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <vector>
 
 #include "latent/core/cpu.hpp"
@@ -330,6 +335,285 @@ void gemm_run(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c,
         else
             gemm_serial<MR, NR>(m, r1 - r0, k, a, {b.p + r0 * b.cs, b.rs, b.cs}, c + r0 * ldc, ldc, add, kernel);
     });
+}
+
+// ---- skinny products: C (m x n, 1 <= n <= 8) = / += A op(B), A not transposed
+//
+// A dense layer's forward for one sample or a handful (y = W x, W m x k
+// column-major) spends more time packing W in a packed GEMM than
+// multiplying: W is read once per product anyway, so these kernels read it
+// in place, once. C is cut into blocks of NV vectors of rows (NV from n, so
+// that NV x n accumulators, NV loads of A and one broadcast of B(p, j) fit
+// the 16 registers, with NV x n >= 8 chains to hide the FMA latency; 7 and
+// 8 columns go as two groups over the same rows); the rows left below the
+// blocks go one vector at a time, the last one masked. k is walked in
+// panels of 64 columns, every block of C through one panel before the
+// next: the accumulators start from 0 (C =) or from C (C += and later
+// panels) and go back to C, so each element of C is the one FMA chain over
+// p = 0..k-1 whatever block or panel computes it, and a product cut into
+// row ranges (threads) is bitwise the product uncut. A column of a tall A
+// lies on a page of its own, where the hardware prefetchers do not follow,
+// so a block prefetches the next block's rows of each column as it goes.
+//
+// One kernel per ISA (the intrinsics need the target attribute), generic on
+// the scalar through a traits struct: float and double.
+
+// Row vectors of a block with n columns: NV x n accumulators, NV vectors of
+// A and a broadcast fit the 16 registers, with NV x n >= 8 chains.
+constexpr int gemm_skinny_vectors(int n) { return n == 1 ? 8 : n == 2 ? 4 : n <= 4 ? 3 : 2; }
+
+// (Attribute spellings, #undef-ed below.)
+#define LATENT_SKINNY_AVX2 __attribute__((target("avx2,fma"), always_inline))
+#define LATENT_SKINNY_AVX512 __attribute__((target("avx512f"), always_inline))
+
+// Columns of A per panel: a panel's columns are one page each for a tall
+// A, so 64 of them stay within a 64-entry L1 TLB, and B's panel (64 x n)
+// within L1. (Results do not depend on it: see above.)
+inline constexpr Index gemm_skinny_panel = 64;
+
+// Touches the BYTES from p (prefetch: never faults).
+template <std::size_t BYTES>
+inline void gemm_skinny_prefetch(const void* p) {
+    const char* c = static_cast<const char*>(p);
+#pragma GCC unroll 8
+    for (std::size_t off = 0; off < BYTES; off += 64) __builtin_prefetch(c + off, 0, 3);
+    __builtin_prefetch(c + BYTES - 1, 0, 3);
+}
+
+template <class S>
+struct SkinnyAvx2;
+template <>
+struct SkinnyAvx2<float> {
+    using V = __m256;
+    using Mask = __m256i;
+    static constexpr int W = 8;
+    LATENT_SKINNY_AVX2 static Mask mask(Index rows) {
+        return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(rows)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
+    LATENT_SKINNY_AVX2 static V zero() { return _mm256_setzero_ps(); }
+    LATENT_SKINNY_AVX2 static V load(const float* p) { return _mm256_loadu_ps(p); }
+    LATENT_SKINNY_AVX2 static V load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+    LATENT_SKINNY_AVX2 static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+    LATENT_SKINNY_AVX2 static void store(float* p, V v, Mask m) { _mm256_maskstore_ps(p, m, v); }
+    LATENT_SKINNY_AVX2 static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+    LATENT_SKINNY_AVX2 static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    LATENT_SKINNY_AVX2 static V add(V a, V b) { return _mm256_add_ps(a, b); }
+};
+template <>
+struct SkinnyAvx2<double> {
+    using V = __m256d;
+    using Mask = __m256i;
+    static constexpr int W = 4;
+    LATENT_SKINNY_AVX2 static Mask mask(Index rows) {
+        return _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(rows)), _mm256_setr_epi64x(0, 1, 2, 3));
+    }
+    LATENT_SKINNY_AVX2 static V zero() { return _mm256_setzero_pd(); }
+    LATENT_SKINNY_AVX2 static V load(const double* p) { return _mm256_loadu_pd(p); }
+    LATENT_SKINNY_AVX2 static V load(const double* p, Mask m) { return _mm256_maskload_pd(p, m); }
+    LATENT_SKINNY_AVX2 static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+    LATENT_SKINNY_AVX2 static void store(double* p, V v, Mask m) { _mm256_maskstore_pd(p, m, v); }
+    LATENT_SKINNY_AVX2 static V broadcast(const double* p) { return _mm256_broadcast_sd(p); }
+    LATENT_SKINNY_AVX2 static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+    LATENT_SKINNY_AVX2 static V add(V a, V b) { return _mm256_add_pd(a, b); }
+};
+
+template <class S>
+struct SkinnyAvx512;
+template <>
+struct SkinnyAvx512<float> {
+    using V = __m512;
+    using Mask = __mmask16;
+    static constexpr int W = 16;
+    LATENT_SKINNY_AVX512 static Mask mask(Index rows) { return static_cast<Mask>((1u << rows) - 1u); }
+    LATENT_SKINNY_AVX512 static V zero() { return _mm512_setzero_ps(); }
+    LATENT_SKINNY_AVX512 static V load(const float* p) { return _mm512_loadu_ps(p); }
+    LATENT_SKINNY_AVX512 static V load(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+    LATENT_SKINNY_AVX512 static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+    LATENT_SKINNY_AVX512 static void store(float* p, V v, Mask m) { _mm512_mask_storeu_ps(p, m, v); }
+    LATENT_SKINNY_AVX512 static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
+    LATENT_SKINNY_AVX512 static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    LATENT_SKINNY_AVX512 static V add(V a, V b) { return _mm512_add_ps(a, b); }
+};
+template <>
+struct SkinnyAvx512<double> {
+    using V = __m512d;
+    using Mask = __mmask8;
+    static constexpr int W = 8;
+    LATENT_SKINNY_AVX512 static Mask mask(Index rows) { return static_cast<Mask>((1u << rows) - 1u); }
+    LATENT_SKINNY_AVX512 static V zero() { return _mm512_setzero_pd(); }
+    LATENT_SKINNY_AVX512 static V load(const double* p) { return _mm512_loadu_pd(p); }
+    LATENT_SKINNY_AVX512 static V load(const double* p, Mask m) { return _mm512_maskz_loadu_pd(m, p); }
+    LATENT_SKINNY_AVX512 static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+    LATENT_SKINNY_AVX512 static void store(double* p, V v, Mask m) { _mm512_mask_storeu_pd(p, m, v); }
+    LATENT_SKINNY_AVX512 static V broadcast(const double* p) { return _mm512_set1_pd(*p); }
+    LATENT_SKINNY_AVX512 static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+    LATENT_SKINNY_AVX512 static V add(V a, V b) { return _mm512_add_pd(a, b); }
+};
+
+// B(p, j) = p[p * rs + j * cs]: rs = 1 for B as stored, cs = 1 for B^T.
+template <class S>
+struct SkinnyB {
+    const S* p;
+    Index rs, cs;
+};
+
+// One block of C: rows [0, NV * W) from A's rows [0, NV * W), all N
+// columns, over the whole of k; when MASKED the last vector holds `rows`
+// rows (< W), read and written through a mask. C = acc or C += acc.
+// gemm_skinny_block_avx512 is the same body: the intrinsics need the target
+// attribute, so each ISA has its own copy.
+template <class T, int NV, int N, bool MASKED, class S>
+__attribute__((target("avx2,fma"))) void gemm_skinny_block_avx2(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc,
+                                                                  bool from_c, Index rows) {
+    using V = typename T::V;
+    constexpr int W = T::W;
+    const typename T::Mask mask = T::mask(MASKED ? rows : 0);
+    V acc[NV][N];
+#pragma GCC unroll 8
+    for (int j = 0; j < N; ++j)
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) {
+            const S* cv = c + j * ldc + v * W;
+            acc[v][j] = !from_c ? T::zero() : (MASKED && v == NV - 1) ? T::load(cv, mask) : T::load(cv);
+        }
+    const S* bp = b.p;
+    for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {
+        gemm_skinny_prefetch<NV * W * sizeof(S)>(a + NV * W);  // the next block's rows of this column
+        V x[NV];
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) x[v] = (MASKED && v == NV - 1) ? T::load(a + v * W, mask) : T::load(a + v * W);
+#pragma GCC unroll 8
+        for (int j = 0; j < N; ++j) {
+            const V y = T::broadcast(bp + j * b.cs);
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v) acc[v][j] = T::fma(x[v], y, acc[v][j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < N; ++j)
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) {
+            S* cv = c + j * ldc + v * W;
+            if (MASKED && v == NV - 1)
+                T::store(cv, acc[v][j], mask);
+            else
+                T::store(cv, acc[v][j]);
+        }
+}
+
+template <class T, int NV, int N, bool MASKED, class S>
+__attribute__((target("avx512f"))) void gemm_skinny_block_avx512(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc,
+                                                                 bool from_c, Index rows) {
+    using V = typename T::V;
+    constexpr int W = T::W;
+    const typename T::Mask mask = T::mask(MASKED ? rows : 0);
+    V acc[NV][N];
+#pragma GCC unroll 8
+    for (int j = 0; j < N; ++j)
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) {
+            const S* cv = c + j * ldc + v * W;
+            acc[v][j] = !from_c ? T::zero() : (MASKED && v == NV - 1) ? T::load(cv, mask) : T::load(cv);
+        }
+    const S* bp = b.p;
+    for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {
+        gemm_skinny_prefetch<NV * W * sizeof(S)>(a + NV * W);  // the next block's rows of this column
+        V x[NV];
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) x[v] = (MASKED && v == NV - 1) ? T::load(a + v * W, mask) : T::load(a + v * W);
+#pragma GCC unroll 8
+        for (int j = 0; j < N; ++j) {
+            const V y = T::broadcast(bp + j * b.cs);
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v) acc[v][j] = T::fma(x[v], y, acc[v][j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < N; ++j)
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) {
+            S* cv = c + j * ldc + v * W;
+            if (MASKED && v == NV - 1)
+                T::store(cv, acc[v][j], mask);
+            else
+                T::store(cv, acc[v][j]);
+        }
+}
+
+#undef LATENT_SKINNY_AVX2
+#undef LATENT_SKINNY_AVX512
+
+// The blocks of one ISA's kernel as a type (a function template cannot be a
+// template argument).
+template <class S>
+struct SkinnyKernelAvx2 {
+    using Traits = SkinnyAvx2<S>;
+    template <int NV, int N, bool MASKED>
+    static void block(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+        gemm_skinny_block_avx2<Traits, NV, N, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
+    }
+};
+template <class S>
+struct SkinnyKernelAvx512 {
+    using Traits = SkinnyAvx512<S>;
+    template <int NV, int N, bool MASKED>
+    static void block(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+        gemm_skinny_block_avx512<Traits, NV, N, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
+    }
+};
+
+// Rows [0, NV * W) of C (the last vector masked to `rows` when MASKED) for
+// columns [0, N1 + N2): N1 columns, then N2 more over the same rows of A
+// (by then in L2).
+template <class K, int NV, int N1, int N2, bool MASKED, class S>
+void gemm_skinny_rows(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+    K::template block<NV, N1, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
+    if constexpr (N2 > 0) K::template block<NV, N2, MASKED>(k, a, lda, {b.p + N1 * b.cs, b.rs, b.cs}, c + N1 * ldc, ldc, from_c, rows);
+}
+
+// All of C's rows for n = N1 + N2 columns: full blocks, then single
+// vectors, then a masked one.
+template <class K, int N1, int N2, class S>
+void gemm_skinny_cols(Index m, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
+    constexpr int NV = gemm_skinny_vectors(N1), W = K::Traits::W;
+    for (Index p0 = 0; p0 < k; p0 += gemm_skinny_panel) {
+        const Index kb = std::min(gemm_skinny_panel, k - p0);
+        const bool from_c = add || p0 > 0;
+        const S* ap = a + p0 * lda;
+        const SkinnyB<S> bq{b.p + p0 * b.rs, b.rs, b.cs};
+        Index i = 0;
+        for (; i + NV * W <= m; i += NV * W) gemm_skinny_rows<K, NV, N1, N2, false>(kb, ap + i, lda, bq, c + i, ldc, from_c, 0);
+        if constexpr (NV > 1)
+            for (; i + W <= m; i += W) gemm_skinny_rows<K, 1, N1, N2, false>(kb, ap + i, lda, bq, c + i, ldc, from_c, 0);
+        if (i < m) gemm_skinny_rows<K, 1, N1, N2, true>(kb, ap + i, lda, bq, c + i, ldc, from_c, m - i);
+    }
+}
+
+// n = 7 and 8 run as 4 + 3 and 4 + 4 columns: 24 rows x 4 columns load 7
+// vectors for 12 FMAs where 8 rows x 8 columns would load 9 for 8.
+template <class K, class S>
+void gemm_skinny_isa(Index m, Index n, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
+    switch (n) {
+        case 1: gemm_skinny_cols<K, 1, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 2: gemm_skinny_cols<K, 2, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 3: gemm_skinny_cols<K, 3, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 4: gemm_skinny_cols<K, 4, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 5: gemm_skinny_cols<K, 5, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 6: gemm_skinny_cols<K, 6, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 7: gemm_skinny_cols<K, 4, 3>(m, k, a, lda, b, c, ldc, add); break;
+        default: gemm_skinny_cols<K, 4, 4>(m, k, a, lda, b, c, ldc, add); break;
+    }
+}
+
+// C (m x n, ldc) = / += A (m x k, lda) op(B), B(p, j) = b.p[p * b.rs + j * b.cs],
+// for 1 <= n <= 8 and k >= 1, on one thread, on a CPU with the kernel
+// (gemm_kernel_active).
+template <class S>
+void gemm_skinny(Index m, Index n, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
+    if (gemm_isa() == GemmIsa::avx512)
+        gemm_skinny_isa<SkinnyKernelAvx512<S>>(m, n, k, a, lda, b, c, ldc, add);
+    else
+        gemm_skinny_isa<SkinnyKernelAvx2<S>>(m, n, k, a, lda, b, c, ldc, add);
 }
 
 // True when this CPU and build have our float kernel.
