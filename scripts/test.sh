@@ -46,7 +46,28 @@ fi
 
 build_dir="${LATENT_TEST_BUILD_DIR:-build-test}"
 
+# The unit tests build with clang when it is there (install_deps installs
+# it): measured on a 2-core machine, clang 14 compiles these template-heavy
+# tests in half the time g++ 12 takes (a unity batch: 83 s against 151 s).
+# GCC is still covered: packaging.pkg_config compiles a consumer with the
+# system's c++ and -Wall -Wextra -Wpedantic -Werror, and the --sanitize
+# build uses it. LATENT_TEST_CXX=g++ picks another compiler.
+cxx="${LATENT_TEST_CXX:-}"
+if [ -z "$cxx" ]; then
+  for c in clang++-14 clang++ c++; do
+    if command -v "$c" >/dev/null; then cxx="$c"; break; fi
+  done
+fi
+echo "test.sh: compiling the tests with $cxx ($("$cxx" --version | head -1))"
+
+# lld links the test executables in a fraction of ld.bfd's time (the link is
+# the last, serial step of the build).
+link_flags=""
+if command -v ld.lld >/dev/null; then link_flags="-fuse-ld=lld"; fi
+
 cmake -S . -B "$build_dir" -G Ninja \
+  -DCMAKE_CXX_COMPILER="$cxx" \
+  -DCMAKE_EXE_LINKER_FLAGS="$link_flags" \
   -DCMAKE_BUILD_TYPE=Debug \
   -DLATENT_BUILD_TESTS=ON \
   -DLATENT_BUILD_EXAMPLES=OFF \

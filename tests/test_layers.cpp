@@ -560,7 +560,9 @@ TEST_CASE("encode, decode and reconstruct agree, in batches", "[layers][models]"
     const MatD r2 = ae.reconstruct(x, 4);
     const MatD r3 = ae.reconstruct(x);
     CHECK(r1.isApprox(r2, 1e-14));
-    CHECK(r2 == r3);
+    // Chunks of 4 and one chunk of 23 are different product shapes, which may
+    // take different measured engines: equal to rounding, not bitwise.
+    CHECK(r2.isApprox(r3, 1e-14));
     // sigmoid output
     CHECK(r3.minCoeff() > 0);
     CHECK(r3.maxCoeff() < 1);

@@ -48,7 +48,7 @@ separate_arguments(_lib_list UNIX_COMMAND "${_libs}")
 
 file(REMOVE_RECURSE "${BINARY}")
 file(MAKE_DIRECTORY "${BINARY}")
-run_step("compile ${SOURCE}" "${CXX}" -std=c++17 ${_cflag_list} "${SOURCE}" -o "${BINARY}/pkg_config_consumer" ${_lib_list})
+run_step("compile ${SOURCE}" "${CXX}" -std=c++17 -Wall -Wextra -Wpedantic -Werror ${_cflag_list} "${SOURCE}" -o "${BINARY}/pkg_config_consumer" ${_lib_list})
 run_step("run pkg_config_consumer" "${BINARY}/pkg_config_consumer")
 message(STATUS "${step_output}")
 if(NOT step_output MATCHES "one training step, loss [0-9]")
