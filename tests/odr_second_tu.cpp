@@ -1,5 +1,8 @@
 // ODR guard, second translation unit (see test_odr.cpp). Not named test_*.cpp,
-// so the per-file test glob leaves it alone.
+// so the per-file test glob leaves it alone. Built without zlib, while the
+// first one has it: core/abi.hpp keeps the two configurations' inline code apart.
+#undef LATENT_HAS_ZLIB
+
 #include <latent/latent.hpp>
 
 #include <cstdint>
@@ -16,6 +19,21 @@ double second_tu_reconstruction_mse(std::uint64_t seed) {
     rng.fill_uniform(x);
     const latent::Matrix<double> y = ae.reconstruct(x);
     return (y - x).squaredNorm() / static_cast<double>(x.size());
+}
+
+bool second_tu_has_zlib() { return latent::has_zlib(); }
+
+// What reading a .gz IDX file does here: "feature" (FeatureError, no zlib),
+// "format" (another latent::Error: zlib read it and found bad contents) or "read".
+std::string second_tu_read_gz(const std::string& path) {
+    try {
+        latent::read_idx_labels(path);
+        return "read";
+    } catch (const latent::FeatureError&) {
+        return "feature";
+    } catch (const latent::Error&) {
+        return "format";
+    }
 }
 
 std::string second_tu_version() {

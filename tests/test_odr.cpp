@@ -4,12 +4,18 @@
 // non-inline function or variable defined in a header is then defined twice
 // and the link fails.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <latent/latent.hpp>
+
+#include <fstream>
+#include <string>
 
 namespace odr_test {
 double second_tu_reconstruction_mse(std::uint64_t seed);  // odr_second_tu.cpp
 std::string second_tu_version();
+bool second_tu_has_zlib();
+std::string second_tu_read_gz(const std::string& path);
 }  // namespace odr_test
 
 namespace {
@@ -34,4 +40,29 @@ TEST_CASE("two translation units including latent.hpp link and agree", "[odr][pa
     REQUIRE(odr_test::second_tu_version() ==
             std::to_string(latent::version_major) + "." + std::to_string(latent::version_minor) + "." +
                 std::to_string(latent::version_patch));
+}
+
+TEST_CASE("two translation units built with and without zlib each keep their own reader", "[odr][packaging]") {
+    // Without the configuration-tagged namespace (core/abi.hpp) the linker
+    // kept one definition of the inline IDX reader for both files, so one of
+    // them read .gz files the other way.
+    REQUIRE(latent::has_zlib());
+    REQUIRE_FALSE(odr_test::second_tu_has_zlib());
+    const latent_test::TempDir dir;
+    const std::string gz = dir.file("labels-idx1-ubyte.gz");
+    {
+        std::ofstream f(gz, std::ios::binary);
+        f.write("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8);  // a gzip header and nothing else
+    }
+    std::string here;
+    try {
+        latent::read_idx_labels(gz);
+        here = "read";
+    } catch (const latent::FeatureError&) {
+        here = "feature";
+    } catch (const latent::Error&) {
+        here = "format";
+    }
+    CHECK(here == "format");  // zlib here: a truncated stream
+    CHECK(odr_test::second_tu_read_gz(gz) == "feature");  // no zlib there: says how to get it
 }

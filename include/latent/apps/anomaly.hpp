@@ -11,6 +11,8 @@
 // feature_scores(x)   = (x - reconstruct(x))^2 element-wise (which pixels are wrong)
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -22,7 +24,7 @@
 #include "latent/serve/predictor.hpp"
 #include "latent/train/trainer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 struct AnomalyReport {
     double roc_auc = 0;
@@ -176,4 +178,4 @@ private:
     bool calibrated_ = false;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

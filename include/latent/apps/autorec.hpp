@@ -16,6 +16,8 @@
 // rating range.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -36,7 +38,7 @@
 #include "latent/optim/adam.hpp"
 #include "latent/train/trainer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // One rating; user and item are dense indices into RatingTable's id lists.
 struct Rating {
@@ -477,4 +479,4 @@ private:
     std::unique_ptr<Autoencoder<S>> model_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

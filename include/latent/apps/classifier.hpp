@@ -13,6 +13,8 @@
 // applied again at prediction), so codes and raw pixels get the same treatment.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -24,7 +26,7 @@
 #include "latent/optim/optimizer.hpp"
 #include "latent/train/trainer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class SoftmaxClassifier : public Trainable<S> {
@@ -186,4 +188,4 @@ private:
     Mat probs_, grad_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

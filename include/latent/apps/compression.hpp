@@ -15,6 +15,8 @@
 // is bytes [j*dim, (j+1)*dim)), u64 FNV-1a checksum of everything before it.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -24,7 +26,7 @@
 #include "latent/core/tensor.hpp"
 #include "latent/io/binary.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // Quantized codes: dim bytes per sample, sample-major.
 struct QuantizedCodes {
@@ -174,4 +176,4 @@ QuantizedCodes load_codes(const std::string& path, CodeQuantizer<S>& q) {
     return decode_code_file(detail::read_file_bytes(path), q, path);
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -19,6 +19,8 @@
 // the observed features).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -32,7 +34,7 @@
 #include "latent/optim/adam.hpp"
 #include "latent/train/trainer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 struct ImputerOptions {
     std::vector<Index> hidden = {256, 64};  // encoder widths after the input; the decoder mirrors them, then d outputs
@@ -301,4 +303,4 @@ private:
     std::unique_ptr<Autoencoder<S>> model_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -11,6 +11,8 @@
 // then the k smallest are selected per query (ties: the lower database index first).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -21,7 +23,7 @@
 #include "latent/models/autoencoder.hpp"
 #include "latent/serve/predictor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 enum class Metric { euclidean, cosine };
 
@@ -207,4 +209,4 @@ private:
     VectorIndex<S> index_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -19,6 +19,8 @@
 // Work is done in double whatever S is; results are stored as S.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
 
@@ -27,7 +29,7 @@
 
 #include "latent/core/tensor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 enum class PCASolver {
     automatic,   // covariance when N >= d, SVD of the centred data otherwise
@@ -192,4 +194,4 @@ private:
     double total_variance_ = 0;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

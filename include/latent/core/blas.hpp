@@ -15,6 +15,8 @@
 // variable, so no inline function changes with this header's presence.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cblas.h>
 
 #include "latent/core/gemm.hpp"
@@ -26,7 +28,7 @@ extern "C" void openblas_set_num_threads(int num_threads);
 extern "C" void bli_thread_set_num_threads(long n_threads);
 #endif
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 namespace detail {
 
 inline CBLAS_TRANSPOSE cblas_op(bool t) { return t ? CblasTrans : CblasNoTrans; }
@@ -61,4 +63,4 @@ inline const BlasFunctions* cblas_functions() {
 inline const bool cblas_registered = register_blas(cblas_functions());
 
 }  // namespace detail
-}  // namespace latent
+LATENT_NAMESPACE_END

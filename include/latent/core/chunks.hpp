@@ -11,13 +11,15 @@
 // Network::predict are the model-level entry (they add the row check).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <string>
 
 #include "latent/core/error.hpp"
 #include "latent/core/tensor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 namespace detail {
 
@@ -52,4 +54,4 @@ void for_column_chunks(const Matrix<S>& x, Index batch_size, Matrix<S>& buffer, 
     });
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

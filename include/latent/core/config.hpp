@@ -2,6 +2,8 @@
 // children). Written into model files so a model can be rebuilt without code.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -10,7 +12,7 @@
 #include "latent/core/number_text.hpp"
 #include "latent/core/tensor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 struct LayerConfig {
     std::string type;
@@ -107,4 +109,4 @@ private:
     }
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

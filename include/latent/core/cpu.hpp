@@ -3,6 +3,8 @@
 // from constants measured on one machine), and the benchmarks print them.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <fstream>
 #include <string>
 
@@ -10,7 +12,7 @@
 #include <unistd.h>
 #endif
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 struct CpuInfo {
     std::string model;      // /proc/cpuinfo's "model name" (empty when unknown)
@@ -88,4 +90,4 @@ inline const CpuInfo& cpu_info() {
     return info;
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -2,12 +2,14 @@
 // and every message names what was expected and what was found.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 class Error : public std::runtime_error {
 public:
@@ -66,4 +68,4 @@ void require(bool ok, Parts&&... parts) {
 }
 
 }  // namespace detail
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -33,6 +33,8 @@
 // slower than 1.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -58,7 +60,7 @@
 #include "latent/core/tensor.hpp"
 #include "latent/core/threads.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // own: our packed float kernel; skinny: our unpacked kernel for n <= 8
 // columns (float and double); eigen; blas. (See the header comment.)
@@ -631,4 +633,4 @@ void matmul(MC&& c, const MA& a, bool trans_a, const MB& b, bool trans_b, bool a
 }
 
 }  // namespace detail
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -19,6 +19,8 @@
 // first call at a given size).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <vector>
@@ -32,7 +34,7 @@
 #include <immintrin.h>
 #endif
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 namespace detail {
 
 #ifdef LATENT_GEMM_X86
@@ -653,4 +655,4 @@ inline double gemm_tile_fill(Index, Index) { return 1.0; }
 #endif  // LATENT_GEMM_X86
 
 }  // namespace detail
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -3,12 +3,14 @@
 // in_channels*k*k and out_channels*k*k.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 #include <string>
 
 #include "latent/core/rng.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 enum class InitKind { zeros, ones, constant, uniform, normal, glorot_uniform, glorot_normal, he_uniform, he_normal };
 
@@ -54,4 +56,4 @@ struct Init {
     }
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

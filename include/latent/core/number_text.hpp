@@ -5,6 +5,8 @@
 // these (std::to_chars / std::from_chars; printf / strtod follow the locale).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -13,7 +15,8 @@
 #include <string_view>
 #include <system_error>
 
-namespace latent::detail {
+LATENT_NAMESPACE_BEGIN
+namespace detail {
 
 // `v` with `precision` significant digits, exactly as printf("%.*g") in the
 // C locale ("nan", "inf" and "-inf" for the non-finite values).
@@ -65,4 +68,5 @@ inline bool parse_integer(std::string_view s, std::int64_t& out) {
     return true;
 }
 
-}  // namespace latent::detail
+}  // namespace detail
+LATENT_NAMESPACE_END

@@ -3,13 +3,15 @@
 // Optimizers, gradient checks and serialization see the flat vectors.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "latent/core/init.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // One parameter tensor of a layer: declared at build, bound to the buffer.
 template <class S>
@@ -183,4 +185,4 @@ private:
     Vector<S> decay_mask_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -4,6 +4,8 @@
 // standard library (std::normal_distribution does not promise that).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <numeric>
@@ -12,7 +14,7 @@
 
 #include "latent/core/tensor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 class Rng {
 public:
@@ -118,4 +120,4 @@ private:
     bool has_spare_ = false;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -5,6 +5,8 @@
 // index = c*H*W + y*W + x. Shapes travel with layers, not with matrices.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <Eigen/Core>
 
 #include <cstdint>
@@ -13,7 +15,7 @@
 
 #include "latent/core/error.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 using Index = Eigen::Index;
 
@@ -103,4 +105,4 @@ void check_finite(const Eigen::DenseBase<D>& m, const std::string& what) {
 }
 
 }  // namespace detail
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -14,6 +14,8 @@
 // size stays on one thread.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -29,7 +31,7 @@
 #include <omp.h>
 #endif
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 inline bool has_openmp() {
 #ifdef _OPENMP
@@ -185,4 +187,4 @@ int parallel_chunks(Index count, F&& f, Threads policy = Threads::current()) {
 }
 
 }  // namespace detail
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -12,6 +12,8 @@
 // labels), which must outlive it.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -22,7 +24,7 @@
 #include "latent/core/rng.hpp"
 #include "latent/core/tensor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // dst = src(:, idx[0..n)), resizing dst only when its shape changes.
 template <class D, class S>
@@ -254,4 +256,4 @@ DataSplit<S> train_validation_split(const Matrix<S>& x, double val_fraction, Rng
     return d;
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

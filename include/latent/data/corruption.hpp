@@ -12,12 +12,14 @@
 //   opt.input_transform = latent::Corruption::gaussian(0.5);
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <string>
 
 #include "latent/core/rng.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // x += sigma * N(0,1), clipped to [low, high] when clip is set.
 template <class D>
@@ -117,4 +119,4 @@ private:
     }
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -10,6 +10,8 @@
 // an empty cell, so tables round-trip.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -20,7 +22,7 @@
 #include "latent/core/tensor.hpp"
 #include "latent/io/binary.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 enum class CsvHeader {
     detect,   // a first row with any non-numeric, non-missing cell is a header
@@ -278,4 +280,4 @@ void write_csv(const std::string& path, const CsvTable<S>& table, const CsvWrite
     write_csv(path, table.data, table.columns, o);
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -21,6 +21,8 @@
 // needs; once io/npy.hpp lands it should be the one parser both use.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -44,7 +46,7 @@
 #include "latent/data/idx.hpp"
 #include "latent/data/source.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 namespace detail {
 
 // A read-only memory map of a whole file.
@@ -476,6 +478,6 @@ private:
     std::string text_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END
 
 #undef LATENT_DETAIL_HAS_MMAP

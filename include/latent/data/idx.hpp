@@ -12,6 +12,8 @@
 // FeatureError saying how to fix it. read_* take a path; parse_* the bytes.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -30,7 +32,7 @@
 #include "latent/core/tensor.hpp"
 #include "latent/data/image_set.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 enum class Split { train, test };
 
@@ -416,4 +418,4 @@ ImageSet<S> load_fashion_mnist(const std::string& dir, Split split = Split::trai
     return out;
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

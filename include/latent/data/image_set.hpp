@@ -1,12 +1,14 @@
 // ImageSet: labelled images as the rest of the library wants them.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <string>
 #include <vector>
 
 #include "latent/core/tensor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // x: features x N (one image per column, channel-major, index = c*H*W + y*W + x);
 // labels: N class indices; shape: one sample's {c, h, w}.
@@ -26,4 +28,4 @@ inline const std::vector<std::string>& fashion_mnist_class_names() {
     return names;
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

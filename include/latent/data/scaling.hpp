@@ -9,6 +9,8 @@
 // maps to lo (min-max) or 0 (standard) instead of dividing by zero.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,7 +19,7 @@
 #include "latent/core/error.hpp"
 #include "latent/core/tensor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 namespace detail {
 
@@ -148,4 +150,4 @@ private:
     Vector<S> mean_, std_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -13,6 +13,8 @@
 // by the window, not by the file.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
@@ -26,7 +28,7 @@
 #include "latent/core/tensor.hpp"
 #include "latent/data/batches.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // How a file source is read.
 struct StreamOptions {
@@ -279,4 +281,4 @@ private:
     std::exception_ptr error_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

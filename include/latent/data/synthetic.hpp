@@ -8,6 +8,8 @@
 // 5 horizontal bars, 6 vertical bars, 7 diagonal line, 8 checker blob, 9 two dots.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -18,7 +20,7 @@
 #include "latent/core/tensor.hpp"
 #include "latent/data/image_set.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 inline const std::vector<std::string>& shape_class_names() {
     static const std::vector<std::string> names = {"circle", "ring",   "square",   "triangle", "cross",
@@ -158,4 +160,4 @@ ImageSet<S> make_shapes(Index n, Rng& rng, const ShapesOptions& options = {}) {
     return set;
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -32,6 +32,8 @@
 // (Communicator::rank(), TrainControl::rank in callbacks).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <mpi.h>
 
 #include <algorithm>
@@ -42,7 +44,8 @@
 #include "latent/core/error.hpp"
 #include "latent/train/trainer.hpp"
 
-namespace latent::mpi {
+LATENT_NAMESPACE_BEGIN
+namespace mpi {
 
 namespace detail {
 inline void check(int rc, const char* what) {
@@ -155,4 +158,5 @@ double max_param_divergence(const ParamBuffer<S>& params, Communicator& comm) {
     return d;
 }
 
-}  // namespace latent::mpi
+}  // namespace mpi
+LATENT_NAMESPACE_END

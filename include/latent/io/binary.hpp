@@ -2,6 +2,8 @@
 // plumbing under the model file format.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -12,7 +14,8 @@
 
 #include "latent/core/error.hpp"
 
-namespace latent::detail {
+LATENT_NAMESPACE_BEGIN
+namespace detail {
 
 // FNV-1a, 64-bit.
 inline std::uint64_t fnv1a(const char* data, std::size_t n, std::uint64_t h = 0xcbf29ce484222325ull) {
@@ -164,4 +167,5 @@ inline void write_file_atomic(const std::string& path, const std::string& bytes)
     }
 }
 
-}  // namespace latent::detail
+}  // namespace detail
+LATENT_NAMESPACE_END

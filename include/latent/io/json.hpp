@@ -7,6 +7,8 @@
 // failure throws FormatError naming `what` and the byte offset.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -19,7 +21,8 @@
 
 #include "latent/core/error.hpp"
 
-namespace latent::detail {
+LATENT_NAMESPACE_BEGIN
+namespace detail {
 
 // "..." with JSON escapes (control characters as \u00XX).
 inline std::string json_quote(std::string_view s) {
@@ -471,4 +474,5 @@ private:
 // Parses `text` as one JSON value; throws FormatError naming `what`.
 inline JsonValue parse_json(std::string_view text, const std::string& what) { return JsonParser(text, what).parse(); }
 
-}  // namespace latent::detail
+}  // namespace detail
+LATENT_NAMESPACE_END

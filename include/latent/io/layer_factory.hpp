@@ -3,6 +3,8 @@
 // registered by builtin(); users add their own with add().
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <functional>
 #include <map>
 
@@ -23,7 +25,7 @@
 #include "latent/losses/regularizers.hpp"
 #include "latent/models/sequential.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class LayerFactory {
@@ -106,4 +108,4 @@ private:
     std::map<std::string, Maker> makers_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -16,12 +16,14 @@
 // each failure throws FormatError saying which.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/io/binary.hpp"
 #include "latent/io/layer_factory.hpp"
 #include "latent/models/autoencoder.hpp"
 #include "latent/models/variational.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 inline constexpr std::uint32_t model_format_version = 1;
 
@@ -437,4 +439,4 @@ void load_weights(VariationalAutoencoder<S>& vae, const std::string& path) {
     detail::assign_values<S>(data, h, vae.params(), path);
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -18,6 +18,8 @@
 // checked before anything is allocated.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <charconv>
 #include <cstdint>
 #include <string>
@@ -27,7 +29,7 @@
 #include "latent/core/tensor.hpp"
 #include "latent/io/binary.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 enum class NpyDtype { f4, f8, u1, i4, i8 };
 
@@ -302,4 +304,4 @@ void save_npy(const std::string& path, const Eigen::MatrixBase<D>& m) {
     detail::write_file_atomic(path, detail::npy_bytes(dtype, shape, w.buffer().data(), w.size()));
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

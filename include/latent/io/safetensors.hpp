@@ -30,6 +30,8 @@
 // for a slot, or a tensor the model has no slot for (unless ignore_extra).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -42,7 +44,7 @@
 #include "latent/models/sequence.hpp"
 #include "latent/version.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // The safetensors dtypes.
 enum class Dtype { f16, bf16, f32, f64, i8, i16, i32, i64, u8, u16, u32, u64, boolean };
@@ -844,4 +846,4 @@ Seq2Seq<S> load_seq2seq_safetensors(const std::string& path, const SafetensorsOp
     return model;
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

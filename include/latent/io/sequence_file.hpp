@@ -3,10 +3,12 @@
 // with load_network as its flat layer stack.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/io/model_file.hpp"
 #include "latent/models/sequence.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 namespace detail {
 
@@ -95,4 +97,4 @@ Seq2Seq<S> load_seq2seq(const std::string& path) {
     return seq2seq_from_bytes<S>(detail::read_file_bytes(path), path);
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

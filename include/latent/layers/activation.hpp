@@ -2,12 +2,14 @@
 // loops, each case an Eigen array expression.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 
 #include "latent/core/threads.hpp"
 #include "latent/layers/layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // gelu: the exact x Phi(x) (PyTorch's default); gelu_tanh: PyTorch's
 // approximate='tanh' form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
@@ -180,4 +182,4 @@ private:
     Mat y_, dx_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -11,11 +11,13 @@
 // trainable (no gradient, no weight decay).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 
 #include "latent/layers/layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class BatchNorm : public Layer<S> {
@@ -154,4 +156,4 @@ private:
     Mat xhat_, y_, dx_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -5,10 +5,12 @@
 // (F, C, kh, kw) weight; the mechanism (im2col + GEMM) is in im2col.hpp.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/layers/dense.hpp"
 #include "latent/layers/im2col.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // Options shared by Conv2D and ConvTranspose2D.
 struct ConvOptions {
@@ -242,4 +244,4 @@ protected:
     }
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -10,9 +10,11 @@
 //   same:        Ho = Hi*s, padding max(k_eff - s, 0) split as TensorFlow does
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/layers/conv2d.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // The weight is PyTorch's (C, F, kh, kw) in an (F*kh*kw) x C map.
 template <class S>
@@ -131,4 +133,4 @@ private:
     }
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

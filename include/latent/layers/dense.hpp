@@ -1,12 +1,14 @@
 // Dense: Y = W X + b.  W: out x in, X: in x batch, b: out, Y: out x batch.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 
 #include "latent/core/gemm.hpp"
 #include "latent/layers/layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // glorot: U(+-sqrt(6/(fan_in+fan_out))) weights (Keras' default); he: U(+-sqrt(6/fan_in))
 // weights (ReLU stacks); pytorch: U(+-1/sqrt(fan_in)) for weights AND biases,
@@ -125,4 +127,4 @@ private:
     Mat y_, dx_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -2,9 +2,11 @@
 // 1 - p and scaled by 1/(1 - p); in infer mode the layer is the identity.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/layers/layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class Dropout : public Layer<S> {
@@ -95,4 +97,4 @@ private:
     Mat y_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -12,11 +12,13 @@
 // The KL term is not part of this layer (VariationalAutoencoder adds it).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 
 #include "latent/layers/layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class GaussianSampler : public Layer<S> {
@@ -95,4 +97,4 @@ private:
     Mat eps_, std_, z_, dh_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

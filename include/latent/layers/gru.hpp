@@ -5,9 +5,11 @@
 // State [h]. The driver (recurrent.hpp) does the GEMMs, masks and BPTT.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/layers/recurrent.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class GRUCell : public RecurrentCell<S> {
@@ -62,4 +64,4 @@ public:
     }
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

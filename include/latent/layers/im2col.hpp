@@ -24,6 +24,8 @@
 // chunks so colT stays within a memory budget.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -39,7 +41,7 @@
 #include "latent/core/threads.hpp"
 #include "latent/layers/layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // A (height, width) pair; an integer means the same value for both.
 struct Size2 {
@@ -823,4 +825,4 @@ private:
 };
 
 }  // namespace detail
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -10,6 +10,8 @@
 // reused, so a step after the first allocates nothing.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,7 +20,7 @@
 #include "latent/core/params.hpp"
 #include "latent/core/rng.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class Layer {
@@ -157,4 +159,4 @@ private:
 template <class S>
 using LayerPtr = std::unique_ptr<Layer<S>>;
 
-}  // namespace latent
+LATENT_NAMESPACE_END

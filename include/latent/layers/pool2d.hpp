@@ -11,6 +11,8 @@
 //              count_include_pad the positions inside the padded input (PyTorch).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -19,7 +21,7 @@
 
 #include "latent/layers/im2col.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 struct PoolOptions {
     Size2 stride{0};  // 0: the pool size
@@ -418,4 +420,4 @@ private:
     Mat y_, dx_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

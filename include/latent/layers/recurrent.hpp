@@ -20,6 +20,8 @@
 // initial state passed in, or zeros.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 #include <memory>
 #include <utility>
@@ -27,7 +29,7 @@
 #include "latent/core/gemm.hpp"
 #include "latent/layers/sequence_layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // What a recurrent layer returns: its last hidden state (H x N, Keras'
 // return_sequences=False) or the hidden state at every step.
@@ -325,4 +327,4 @@ private:
     Mat ds_, dnew_, dprev_, da_, db_, dx_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

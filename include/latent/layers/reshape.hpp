@@ -6,9 +6,11 @@
 //             may be -1 and is inferred (Keras' Reshape).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/layers/layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class Flatten : public Layer<S> {
@@ -81,4 +83,4 @@ private:
     Shape target_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -19,11 +19,13 @@
 // A step mask is T x N (steps x batch), 1 = real step, 0 = padding.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <vector>
 
 #include "latent/layers/layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 using Sequence = std::vector<Matrix<S>>;
@@ -212,4 +214,4 @@ protected:
     Seq seq_out_, seq_dx_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

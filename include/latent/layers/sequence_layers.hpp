@@ -3,9 +3,11 @@
 // Both are SequenceLayers (packed / Seq / flat interfaces, sequence_layer.hpp).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/layers/sequence_layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // A vector (H x N) repeated at each of `times` steps: y_t = x.
 // dx = sum_t dy_t.  Input: any shape of H values; output: sequence_shape(times, H).
@@ -125,4 +127,4 @@ private:
     LayerPtr<S> inner_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -3,9 +3,11 @@
 //   Y = W_src^T X + b.  W_src: in x out (the source maps out -> in), X: in x batch.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/layers/dense.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class TiedDense : public Layer<S> {
@@ -80,4 +82,4 @@ private:
     Mat y_, dx_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -9,12 +9,14 @@
 // Backward scatters each output gradient back with the same weights.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <vector>
 
 #include "latent/layers/im2col.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 enum class Interpolation { nearest, bilinear };
 
@@ -194,4 +196,4 @@ private:
     Mat y_, dx_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

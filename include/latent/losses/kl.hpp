@@ -21,12 +21,14 @@
 // collapse it further), one above it gets the ordinary KL gradient.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 
 #include "latent/core/tensor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 namespace detail {
 
@@ -114,4 +116,4 @@ S gaussian_kl_monte_carlo(const Eigen::MatrixBase<A>& logvar, const Eigen::Matri
     return S(0.5) * (z.array().square() - eps.array().square() - logvar.array()).sum() / static_cast<S>(z.cols());
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -19,12 +19,14 @@
 // density over [0, 1], so its nats compare only with other Bernoulli models.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 #include <string>
 
 #include "latent/core/tensor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 namespace detail {
 template <class T>
@@ -189,4 +191,4 @@ private:
     double sigma_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

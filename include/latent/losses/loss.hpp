@@ -10,6 +10,8 @@
 // entries instead of all of them.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 #include <memory>
 #include <string>
@@ -17,7 +19,7 @@
 #include "latent/core/tensor.hpp"
 #include "latent/layers/activation.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 enum class Reduction { mean, sum_features };
 
@@ -208,4 +210,4 @@ protected:
     }
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -6,13 +6,15 @@
 // batch size.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 
 #include "latent/core/params.hpp"
 #include "latent/layers/activation.hpp"
 #include "latent/layers/dense.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // l1 * sum|w| + l2 * sum w^2 over decayed parameters (Keras' l1_l2).
 template <class S>
@@ -216,4 +218,4 @@ private:
     Mat h_, a2_, dp_, dz_, dx_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -11,12 +11,14 @@
 // layout F x (T*N) used inside the sequence models (sequence_layer.hpp).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 #include <string>
 
 #include "latent/layers/sequence_layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // Work buffers of a sequence loss evaluation. Losses hold none of their
 // own (one loss object may be shared between threads); a training loop
@@ -182,4 +184,4 @@ protected:
     S step_weight(Index) const override { return S(1); }
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -13,12 +13,14 @@
 //         averaged over the map, then over channels, then over images.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 #include <vector>
 
 #include "latent/core/tensor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 namespace detail {
 
@@ -120,4 +122,4 @@ double ssim(const Matrix<S>& a, const Matrix<S>& b, Shape shape, double data_ran
     return ssim_per_image(a, b, shape, data_range).mean();
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -13,6 +13,8 @@
 //                      sharing the query's label
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -21,7 +23,7 @@
 
 #include "latent/core/tensor.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // Binary counts at a threshold and the rates derived from them.
 struct BinaryCounts {
@@ -197,4 +199,4 @@ inline double retrieval_precision_at_k(const Eigen::Matrix<Index, Eigen::Dynamic
     return total / static_cast<double>(neighbours.cols());
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -4,6 +4,8 @@
 // saved, alone.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <memory>
 
 #include "latent/layers/tied_dense.hpp"
@@ -13,7 +15,7 @@
 #include "latent/models/sequential.hpp"
 #include "latent/train/trainable.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class Autoencoder : public Trainable<S> {
@@ -142,4 +144,4 @@ private:
     typename Loss<S>::Arr loss_scratch_;  // the loss's work buffer (losses keep none, so they can be shared)
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

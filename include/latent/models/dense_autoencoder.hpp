@@ -2,6 +2,8 @@
 // e.g. {784, 128, 32}; the decoder mirrors them ({32, 128, 784}).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/layers/activation.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/layers/dropout.hpp"
@@ -9,7 +11,7 @@
 #include "latent/losses/regularizers.hpp"
 #include "latent/models/autoencoder.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 struct DenseAutoencoderOptions {
     std::vector<Index> sizes;                 // input, hidden..., code
@@ -72,4 +74,4 @@ Autoencoder<S> make_dense_autoencoder(const DenseAutoencoderOptions& o, Rng& rng
     return ae;
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

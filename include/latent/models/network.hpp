@@ -19,12 +19,14 @@
 // give each thread a Predictor (serve/predictor.hpp) instead.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <memory>
 
 #include "latent/core/chunks.hpp"
 #include "latent/layers/layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 namespace detail {
 
@@ -154,4 +156,4 @@ private:
     Mat chunk_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -20,6 +20,8 @@
 // named PyTorch-style: "encoder.0.weight_ih", "decoder.0.bias_hh", "output.layer.weight".
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <memory>
 
@@ -32,7 +34,7 @@
 #include "latent/models/sequential.hpp"
 #include "latent/train/trainable.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 enum class CellType { lstm, gru };
 
@@ -528,4 +530,4 @@ private:
     SequenceLossScratch<S> loss_scratch_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

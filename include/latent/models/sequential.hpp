@@ -1,6 +1,8 @@
 // Sequential: an ordered list of layers, itself usable as a layer.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -10,7 +12,7 @@
 #include "latent/core/number_text.hpp"
 #include "latent/layers/layer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class Sequential : public Layer<S> {
@@ -151,4 +153,4 @@ inline std::vector<std::string> sequential_names(const LayerConfig& c) {
     return names;
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -15,6 +15,8 @@
 // up; any other layer is one line with all of its parameters.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -23,7 +25,7 @@
 #include "latent/models/sequence.hpp"
 #include "latent/models/sequential.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 namespace detail {
 
@@ -108,4 +110,4 @@ auto summary(const Model& model) -> decltype(summary(model.network())) {
     return summary(model.network());
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -26,6 +26,8 @@
 // evaluation Rng split from the build generator; same seed, same results.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -40,7 +42,7 @@
 #include "latent/models/sequential.hpp"
 #include "latent/train/trainable.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // Posterior parameters for a set of inputs (latent x N each).
 template <class S>
@@ -484,4 +486,4 @@ VariationalAutoencoder<S> make_dense_vae(const std::vector<Index>& sizes, Rng& r
     return vae;
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

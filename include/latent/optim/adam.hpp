@@ -5,12 +5,14 @@
 // Weight decay applies to decayed parameters (weights) only.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 
 #include "latent/optim/optimizer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class Adam : public Optimizer<S> {
@@ -74,4 +76,4 @@ public:
         : Adam<S>(lr, beta1, beta2, eps, weight_decay, true) {}
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -2,12 +2,14 @@
 // counter, advanced once per step (not once per layer).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 #include <string>
 
 #include "latent/core/params.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class Optimizer {
@@ -95,4 +97,4 @@ S clip_grad_norm(ParamBuffer<S>& params, double max_norm) {
     return norm;
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END

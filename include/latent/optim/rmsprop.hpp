@@ -3,9 +3,11 @@
 //   AdaGrad: s += g^2;             w -= lr g / (sqrt(s) + eps)
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/optim/optimizer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class RMSProp : public Optimizer<S> {
@@ -61,4 +63,4 @@ private:
     Vec s_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -4,11 +4,13 @@
 // callback (train/callbacks.hpp).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 
 #include "latent/core/error.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 class LRSchedule {
 public:
@@ -60,4 +62,4 @@ private:
     double total_, warmup_, min_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

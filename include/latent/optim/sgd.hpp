@@ -3,9 +3,11 @@
 //   step = nesterov ? g' + mu v : v;  w -= lr * step
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include "latent/optim/optimizer.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class SGD : public Optimizer<S> {
@@ -46,4 +48,4 @@ private:
     Vec v_, d_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -40,13 +40,15 @@
 // N worker threads set latent::set_num_threads(1).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <vector>
 
 #include "latent/io/model_file.hpp"
 #include "latent/io/sequence_file.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 namespace detail {
 
@@ -287,4 +289,4 @@ private:
     TokenMatrix tokens_;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -12,6 +12,8 @@
 // at least 2h away from kinks (ReLU at 0, |d| = delta in Huber, ...).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 #include <functional>
 #include <sstream>
@@ -20,7 +22,8 @@
 #include "latent/layers/layer.hpp"
 #include "latent/models/network.hpp"
 
-namespace latent::testing {
+LATENT_NAMESPACE_BEGIN
+namespace testing {
 
 struct GradientReport {
     double max_error = 0;     // worst relative error
@@ -126,4 +129,5 @@ inline GradientReport check_layer(Layer<double>& layer, ParamBuffer<double>& par
     return rep;
 }
 
-}  // namespace latent::testing
+}  // namespace testing
+LATENT_NAMESPACE_END

@@ -3,6 +3,8 @@
 // the progress bar and stop-on-NaN are built into fit().
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,7 +12,7 @@
 #include "latent/core/params.hpp"
 #include "latent/train/history.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 // What a callback may change: stop training, scale the learning rate,
 // and read or write the model's parameters.
@@ -114,4 +116,4 @@ private:
     long wait_ = 0;
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -1,6 +1,8 @@
 // History: what fit() measured, one row per epoch.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -11,7 +13,7 @@
 #include "latent/core/error.hpp"
 #include "latent/core/number_text.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 struct EpochLog {
     long epoch = 0;  // 1-based
@@ -111,4 +113,4 @@ private:
     }
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

@@ -2,6 +2,8 @@
 // (quiet in CI and in pipes).
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -14,7 +16,7 @@
 #define LATENT_ISATTY(fd) isatty(fd)
 #endif
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 inline bool stderr_is_terminal() { return LATENT_ISATTY(2) != 0; }
 
@@ -69,4 +71,4 @@ private:
     Clock::time_point last_{};
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

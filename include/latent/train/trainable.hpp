@@ -3,13 +3,15 @@
 // the sequence models implement it; so can a user's own model.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "latent/core/params.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 template <class S>
 class Trainable {
@@ -36,4 +38,4 @@ public:
     virtual std::vector<std::pair<std::string, double>> loss_parts() const { return {}; }
 };
 
-}  // namespace latent
+LATENT_NAMESPACE_END

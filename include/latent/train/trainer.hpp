@@ -16,6 +16,8 @@
 // trains on its share of every batch and the gradients are averaged.
 #pragma once
 
+#include "latent/core/abi.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -30,7 +32,7 @@
 #include "latent/train/progress.hpp"
 #include "latent/train/trainable.hpp"
 
-namespace latent {
+LATENT_NAMESPACE_BEGIN
 
 enum class OnNaN { throw_error, stop };
 
@@ -335,4 +337,4 @@ History fit(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& train, 
     return detail::fit_source<S>(model, optimizer, train, n_train, n_val_split > 0 ? &train : nullptr, n_train, train.samples(), o);
 }
 
-}  // namespace latent
+LATENT_NAMESPACE_END
