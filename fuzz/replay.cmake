@@ -24,6 +24,6 @@ foreach(_src IN LISTS _latent_replays)
   add_executable(replay_${_target} ${_src})
   target_link_libraries(replay_${_target} PRIVATE latent_replay_main)
   add_test(NAME fuzz_replay.${_target} COMMAND replay_${_target} ${_fuzz_dir}/corpus/${_target})
-  set_tests_properties(fuzz_replay.${_target} PROPERTIES LABELS "fuzz_replay"
+  set_tests_properties(fuzz_replay.${_target} PROPERTIES LABELS "fuzz_replay" TIMEOUT 120
     ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 endforeach()

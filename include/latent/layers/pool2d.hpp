@@ -74,15 +74,21 @@ public:
     Size2 pool() const { return pool_; }
     const PoolOptions& options() const { return opt_; }
 
+    // Sizes only: O(1), nothing allocated (a model file may declare an input
+    // of 2^31 - 1 values; its window plan is made at the first forward).
     Shape compute_output_shape(Shape in) const override {
-        const PoolPlan p = plan(in);
+        const PoolPlan p = plan(in, false);
         return Shape{in.c, p.out_h, p.out_w};
     }
 
 protected:
     const std::string& type_name() const { return name_; }
 
-    PoolPlan plan(Shape in) const {
+    // The window of every output position along each axis (fill), or just
+    // the output sizes, with the same checks: the first and last windows
+    // must cover an input position (the ones between then do too: their
+    // starts lie between those two, and a window spans k >= 1 positions).
+    PoolPlan plan(Shape in, bool fill) const {
         const std::string where = "layer " + type_name() + " (pool " + pool_.str() + ", stride " + opt_.stride.str() + ", padding " +
                                   opt_.padding.str() + (opt_.ceil_mode ? ", ceil_mode" : "") + ")";
         if (in.size() <= 0) throw ShapeError(where + ": expected a non-empty image input, found " + in.str());
@@ -94,6 +100,13 @@ protected:
             const AxisPlan a = plan_window_axis(n, k, s, opt_.padding, amount, opt_.ceil_mode, where, name, in);
             const Index pad_after = opt_.padding.kind == Padding::Kind::same ? std::max<Index>((a.out - 1) * s + k - n, 0) - a.pad_before
                                                                              : a.pad_before;
+            for (const Index o : {Index(0), a.out - 1}) {
+                const Index start = o * s - a.pad_before;
+                if (std::min(start + k, n) <= std::max<Index>(start, 0))
+                    throw ShapeError(where + ": window " + std::to_string(o) + " along " + name + " covers no input position of " +
+                                     in.str());
+            }
+            if (!fill) return a.out;
             ax.begin.resize(static_cast<std::size_t>(a.out));
             ax.end.resize(static_cast<std::size_t>(a.out));
             ax.padded_span.resize(static_cast<std::size_t>(a.out));
@@ -103,9 +116,6 @@ protected:
                 ax.begin[i] = std::max<Index>(start, 0);
                 ax.end[i] = std::min(start + k, n);
                 ax.padded_span[i] = std::min(start + k, n + pad_after) - start;
-                if (ax.end[i] <= ax.begin[i])
-                    throw ShapeError(where + ": window " + std::to_string(o) + " along " + name + " covers no input position of " +
-                                     in.str());
             }
             return a.out;
         };
@@ -114,7 +124,13 @@ protected:
         return p;
     }
 
-    void on_build(Shape in, Shape) override { plan_ = plan(in); }
+    void on_build(Shape, Shape) override { plan_ = PoolPlan{}; }
+
+    // The window plan, made at the first forward after a build.
+    const PoolPlan& ready_plan() {
+        if (plan_.channels == 0) plan_ = plan(this->input_shape(), true);
+        return plan_;
+    }
 
     void write_config(LayerConfig& c) const {
         c.set("pool_h", pool_.h).set("pool_w", pool_.w).set("stride_h", opt_.stride.h).set("stride_w", opt_.stride.w);
@@ -241,7 +257,7 @@ public:
     // Y[c,o] = X[c, argmax over window(o)]; the argmax is kept for backward.
     const Mat& forward(const Mat& x, Mode) override {
         this->check_input(x);
-        const detail::PoolPlan& p = this->plan_;
+        const detail::PoolPlan& p = this->ready_plan();
         const Index in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w, planes = p.channels * x.cols();
         y_.resize(p.channels * out_plane, x.cols());
         argmax_.resize(static_cast<std::size_t>(planes * out_plane));
@@ -359,7 +375,7 @@ public:
     // Y[c,o] = sum_{window(o)} X / count(o)
     const Mat& forward(const Mat& x, Mode) override {
         this->check_input(x);
-        const detail::PoolPlan& p = this->plan_;
+        const detail::PoolPlan& p = this->ready_plan();
         const Index in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w, planes = p.channels * x.cols();
         y_.resize(p.channels * out_plane, x.cols());
         batch_ = x.cols();
