@@ -21,7 +21,7 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 # "dev": ASan + UBSan, and "tsan"), in their own build directories.
 if [ "$mode" = asan ]; then
   build_dir="${LATENT_TEST_BUILD_DIR:-build-asan}"
-  cmake --preset dev -B "$build_dir"
+  cmake --preset dev -B "$build_dir" -DLATENT_TEST_UNITY=ON
   cmake --build "$build_dir" -j "$jobs"
   cd "$build_dir"
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
