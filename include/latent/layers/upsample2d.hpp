@@ -78,6 +78,7 @@ public:
         this->check_input(x);
         const Shape in = this->input_shape(), out = this->output_shape();
         const Index in_plane = in.h * in.w, out_plane = out.h * out.w;
+        if (mode_ == Interpolation::bilinear) make_taps();
         y_.resize(out.size(), x.cols());
         batch_ = x.cols();
         // Samples (columns) split between threads; each plane is computed alone.
@@ -158,7 +159,17 @@ public:
     }
 
 protected:
-    void on_build(Shape in, Shape out) override {
+    // The bilinear taps are made at the first forward, not here: a model file
+    // may declare an input of up to 2^31 - 1 values, and loading it must not
+    // allocate per output row and column (as pooling's plan once did).
+    void on_build(Shape, Shape) override {
+        ty_.clear();
+        tx_.clear();
+    }
+
+    void make_taps() {
+        if (!ty_.empty()) return;
+        const Shape in = this->input_shape(), out = this->output_shape();
         ty_ = taps(in.h, out.h, scale_.h);
         tx_ = taps(in.w, out.w, scale_.w);
     }
