@@ -5,6 +5,8 @@
 
 #include <latent/latent.hpp>
 
+#include "odr_read_gz.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -23,18 +25,7 @@ double second_tu_reconstruction_mse(std::uint64_t seed) {
 
 bool second_tu_has_zlib() { return latent::has_zlib(); }
 
-// What reading a .gz IDX file does here: "feature" (FeatureError, no zlib),
-// "format" (another latent::Error: zlib read it and found bad contents) or "read".
-std::string second_tu_read_gz(const std::string& path) {
-    try {
-        latent::read_idx_labels(path);
-        return "read";
-    } catch (const latent::FeatureError&) {
-        return "feature";
-    } catch (const latent::Error&) {
-        return "format";
-    }
-}
+std::string second_tu_read_gz(const std::string& path) { return read_gz_outcome(path); }
 
 std::string second_tu_version() {
     return std::to_string(latent::version_major) + "." + std::to_string(latent::version_minor) + "." +
