@@ -47,7 +47,7 @@ fi
 build_dir="${LATENT_TEST_BUILD_DIR:-build-test}"
 
 # The unit tests build with clang when it is there (install_deps installs
-# it): measured on a 2-core machine, clang 14 compiles these template-heavy
+# it): measured on a 2-core AMD EPYC (family 26 model 2, Zen 5, avx512f), clang 14 compiles these template-heavy
 # tests in half the time g++ 12 takes (a unity batch: 83 s against 151 s).
 # GCC is still covered: packaging.pkg_config compiles a consumer with the
 # system's c++ and -Wall -Wextra -Wpedantic -Werror, and the --sanitize
