@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "latent/core/math.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/losses/regularizers.hpp"
 #include "latent/models/network.hpp"
@@ -80,7 +81,7 @@ public:
             throw ShapeError("SoftmaxClassifier::predict_proba: expected " + std::to_string(features_) + " features, found " +
                              std::to_string(x.rows()));
         Mat p = net_.predict(prepare(x));
-        softmax_inplace(p);
+        detail::softmax_columns(p);
         return p;
     }
 
@@ -104,8 +105,7 @@ public:
                              std::to_string(x.size()));
         const auto& slots = net_.params().slots();  // Dense: weight (classes x d), bias (classes)
         Vector<S> z = slots.at(0).slot->w() * ((x - mean_).array() * scale_.array()).matrix() + slots.at(1).slot->w().col(0);
-        z = (z.array() - z.maxCoeff()).exp().matrix();
-        z /= z.sum();
+        detail::softmax_columns(z);
         return std::vector<S>(z.data(), z.data() + z.size());
     }
     int predict_sample(const Eigen::Ref<const Vector<S>>& x) const {
@@ -139,22 +139,12 @@ public:
     }
 
 private:
-    static void softmax_inplace(Mat& z) {
-        for (Index j = 0; j < z.cols(); ++j) {
-            const S m = z.col(j).maxCoeff();
-            z.col(j) = (z.col(j).array() - m).exp().matrix();
-            z.col(j) /= z.col(j).sum();
-        }
-    }
-
     // mean over the batch of -log softmax(z)_y; grad_ = (p - y) / B when asked.
     S cross_entropy(const Mat& logits, const Mat& y, bool with_grad) {
         probs_ = logits;
         S total(0);
         for (Index j = 0; j < probs_.cols(); ++j) {
-            const S m = probs_.col(j).maxCoeff();
-            probs_.col(j).array() -= m;
-            const S lse = std::log(probs_.col(j).array().exp().sum());
+            const S lse = detail::log_sum_exp(probs_.col(j));
             total -= (y.col(j).array() * (probs_.col(j).array() - lse)).sum();
             probs_.col(j) = (probs_.col(j).array() - lse).exp().matrix();
         }

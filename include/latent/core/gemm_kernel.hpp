@@ -462,85 +462,45 @@ struct SkinnyB {
 // One block of C: rows [0, NV * W) from A's rows [0, NV * W), all N
 // columns, over the whole of k; when MASKED the last vector holds `rows`
 // rows (< W), read and written through a mask. C = acc or C += acc.
-// gemm_skinny_block_avx512 is the same body: the intrinsics need the target
-// attribute, so each ISA has its own copy.
-template <class T, int NV, int N, bool MASKED, class S>
-__attribute__((target("avx2,fma"))) void gemm_skinny_block_avx2(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc,
-                                                                  bool from_c, Index rows) {
-    using V = typename T::V;
-    constexpr int W = T::W;
-    const typename T::Mask mask = T::mask(MASKED ? rows : 0);
-    V acc[NV][N];
-#pragma GCC unroll 8
-    for (int j = 0; j < N; ++j)
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) {
-            const S* cv = c + j * ldc + v * W;
-            acc[v][j] = !from_c ? T::zero() : (MASKED && v == NV - 1) ? T::load(cv, mask) : T::load(cv);
-        }
-    const S* bp = b.p;
-    for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {
-        gemm_skinny_prefetch<NV * W * sizeof(S)>(a + NV * W);  // the next block's rows of this column
-        V x[NV];
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) x[v] = (MASKED && v == NV - 1) ? T::load(a + v * W, mask) : T::load(a + v * W);
-#pragma GCC unroll 8
-        for (int j = 0; j < N; ++j) {
-            const V y = T::broadcast(bp + j * b.cs);
-#pragma GCC unroll 8
-            for (int v = 0; v < NV; ++v) acc[v][j] = T::fma(x[v], y, acc[v][j]);
-        }
+// The intrinsics need the target attribute on the function that inlines
+// them, so the one body below is stamped out once per ISA.
+#define LATENT_SKINNY_UNROLL _Pragma("GCC unroll 8")
+#define LATENT_SKINNY_BLOCK(NAME, TARGET)                                                                             \
+    template <class T, int NV, int N, bool MASKED, class S>                                                          \
+    __attribute__((target(TARGET))) void NAME(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc,         \
+                                              bool from_c, Index rows) {                                             \
+        using V = typename T::V;                                                                                     \
+        constexpr int W = T::W;                                                                                      \
+        const typename T::Mask mask = T::mask(MASKED ? rows : 0);                                                    \
+        V acc[NV][N];                                                                                                \
+        LATENT_SKINNY_UNROLL for (int j = 0; j < N; ++j) LATENT_SKINNY_UNROLL for (int v = 0; v < NV; ++v) {         \
+            const S* cv = c + j * ldc + v * W;                                                                       \
+            acc[v][j] = !from_c ? T::zero() : (MASKED && v == NV - 1) ? T::load(cv, mask) : T::load(cv);             \
+        }                                                                                                            \
+        const S* bp = b.p;                                                                                           \
+        for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {                                                        \
+            gemm_skinny_prefetch<NV * W * sizeof(S)>(a + NV * W); /* the next block's rows of this column */        \
+            V x[NV];                                                                                                 \
+            LATENT_SKINNY_UNROLL for (int v = 0; v < NV; ++v) x[v] =                                                 \
+                (MASKED && v == NV - 1) ? T::load(a + v * W, mask) : T::load(a + v * W);                             \
+            LATENT_SKINNY_UNROLL for (int j = 0; j < N; ++j) {                                                       \
+                const V y = T::broadcast(bp + j * b.cs);                                                             \
+                LATENT_SKINNY_UNROLL for (int v = 0; v < NV; ++v) acc[v][j] = T::fma(x[v], y, acc[v][j]);            \
+            }                                                                                                        \
+        }                                                                                                            \
+        LATENT_SKINNY_UNROLL for (int j = 0; j < N; ++j) LATENT_SKINNY_UNROLL for (int v = 0; v < NV; ++v) {         \
+            S* cv = c + j * ldc + v * W;                                                                             \
+            if (MASKED && v == NV - 1)                                                                               \
+                T::store(cv, acc[v][j], mask);                                                                       \
+            else                                                                                                     \
+                T::store(cv, acc[v][j]);                                                                             \
+        }                                                                                                            \
     }
-#pragma GCC unroll 8
-    for (int j = 0; j < N; ++j)
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) {
-            S* cv = c + j * ldc + v * W;
-            if (MASKED && v == NV - 1)
-                T::store(cv, acc[v][j], mask);
-            else
-                T::store(cv, acc[v][j]);
-        }
-}
 
-template <class T, int NV, int N, bool MASKED, class S>
-__attribute__((target("avx512f"))) void gemm_skinny_block_avx512(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc,
-                                                                 bool from_c, Index rows) {
-    using V = typename T::V;
-    constexpr int W = T::W;
-    const typename T::Mask mask = T::mask(MASKED ? rows : 0);
-    V acc[NV][N];
-#pragma GCC unroll 8
-    for (int j = 0; j < N; ++j)
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) {
-            const S* cv = c + j * ldc + v * W;
-            acc[v][j] = !from_c ? T::zero() : (MASKED && v == NV - 1) ? T::load(cv, mask) : T::load(cv);
-        }
-    const S* bp = b.p;
-    for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {
-        gemm_skinny_prefetch<NV * W * sizeof(S)>(a + NV * W);  // the next block's rows of this column
-        V x[NV];
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) x[v] = (MASKED && v == NV - 1) ? T::load(a + v * W, mask) : T::load(a + v * W);
-#pragma GCC unroll 8
-        for (int j = 0; j < N; ++j) {
-            const V y = T::broadcast(bp + j * b.cs);
-#pragma GCC unroll 8
-            for (int v = 0; v < NV; ++v) acc[v][j] = T::fma(x[v], y, acc[v][j]);
-        }
-    }
-#pragma GCC unroll 8
-    for (int j = 0; j < N; ++j)
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) {
-            S* cv = c + j * ldc + v * W;
-            if (MASKED && v == NV - 1)
-                T::store(cv, acc[v][j], mask);
-            else
-                T::store(cv, acc[v][j]);
-        }
-}
+LATENT_SKINNY_BLOCK(gemm_skinny_block_avx2, "avx2,fma")
+LATENT_SKINNY_BLOCK(gemm_skinny_block_avx512, "avx512f")
+#undef LATENT_SKINNY_BLOCK
+#undef LATENT_SKINNY_UNROLL
 
 #undef LATENT_SKINNY_AVX2
 #undef LATENT_SKINNY_AVX512

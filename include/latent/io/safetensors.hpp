@@ -41,6 +41,7 @@
 #include "latent/io/json.hpp"
 #include "latent/io/layer_factory.hpp"
 #include "latent/io/model_file.hpp"
+#include "latent/io/sequence_file.hpp"
 #include "latent/models/sequence.hpp"
 #include "latent/version.hpp"
 
@@ -723,35 +724,6 @@ void load_safetensors(Seq2Seq<S>& model, const std::string& path, const Safetens
 
 namespace detail {
 
-// The options a saved SequenceAutoencoder's architecture describes. (The
-// lifecycle branch moves the same two helpers into io/sequence_file.hpp;
-// once both are in, these two go and safetensors uses those.)
-inline SequenceAutoencoderOptions st_sequence_autoencoder_options(const LayerConfig& arch, Shape input, const std::string& what) {
-    if (arch.children.size() != 4 || arch.children[0].children.empty())
-        throw FormatError(what + ": expected a SequenceAutoencoder architecture, found " + arch.str());
-    SequenceAutoencoderOptions o;
-    o.steps = shape_steps(input);
-    o.features = shape_features(input);
-    o.cell = cell_type_from_name(arch.children[0].children[0].type);
-    o.encoder_units.clear();
-    for (const auto& c : arch.children[0].children) o.encoder_units.push_back(c.get_index("units"));
-    for (const auto& c : arch.children[2].children) o.decoder_units.push_back(c.get_index("units"));
-    return o;
-}
-
-// The options a Seq2Seq's config holds as attributes.
-inline Seq2SeqOptions st_seq2seq_options(const LayerConfig& arch) {
-    Seq2SeqOptions o;
-    o.source_steps = arch.get_index("source_steps");
-    o.source_features = arch.get_index("source_features");
-    o.target_steps = arch.get_index("target_steps");
-    o.target_vocab = arch.get_index("target_vocab");
-    o.units = arch.get_index("units");
-    o.cell = cell_type_from_name(arch.get("cell"));
-    o.start_token = arch.get_index("start_token");
-    return o;
-}
-
 // The kind, input shape and architecture a latent-written file carries.
 inline ModelFileHeader safetensors_model_header(const SafetensorsFile& f) {
     const std::string* kind = f.metadata("latent.kind");
@@ -826,7 +798,7 @@ SequenceAutoencoder<S> load_sequence_autoencoder_safetensors(const std::string& 
     const auto h = detail::safetensors_model_header(f);
     detail::require_kind(h, "SequenceAutoencoder", f, "load it with the loader of its kind");
     Rng rng(0);
-    SequenceAutoencoder<S> model(detail::st_sequence_autoencoder_options(h.arch, h.input, f.what()), rng);
+    SequenceAutoencoder<S> model(detail::sequence_autoencoder_options(h.arch, h.input, f.what()), rng);
     if (model.network().root().config() != h.arch)
         throw FormatError(f.what() + ": architecture mismatch: file has " + h.arch.str() + ", rebuilt " + model.network().root().config().str());
     detail::assign_tensors(detail::torch_tensors(model.network().root()), f, o);
@@ -839,7 +811,7 @@ Seq2Seq<S> load_seq2seq_safetensors(const std::string& path, const SafetensorsOp
     const auto h = detail::safetensors_model_header(f);
     detail::require_kind(h, "Seq2Seq", f, "load it with the loader of its kind");
     Rng rng(0);
-    Seq2Seq<S> model(detail::st_seq2seq_options(h.arch), rng);
+    Seq2Seq<S> model(detail::seq2seq_options(h.arch), rng);
     if (model.config() != h.arch)
         throw FormatError(f.what() + ": architecture mismatch: file has " + h.arch.str() + ", rebuilt " + model.config().str());
     detail::assign_tensors(detail::seq2seq_tensors(model), f, o);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "latent/core/math.hpp"
 #include "latent/core/threads.hpp"
 #include "latent/layers/layer.hpp"
 
@@ -36,32 +37,6 @@ inline Act act_from_name(const std::string& name) {
     throw ConfigError("activation: expected one of identity, relu, leaky_relu, elu, sigmoid, tanh, softplus, gelu, gelu_tanh; found '" +
                       name + "'");
 }
-
-namespace detail {
-
-// Numerically stable logistic function and log(1 + e^x).
-template <class S>
-S sigmoid(S x) {
-    if (x >= 0) return S(1) / (S(1) + std::exp(-x));
-    const S e = std::exp(x);
-    return e / (S(1) + e);
-}
-template <class S>
-S softplus(S x) {
-    return x > S(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
-}
-
-// Vectorized logistic function of an array expression: 1 / (1 + e^-x).
-// Eigen's exp saturates instead of overflowing (e^-x stays finite for
-// x < -88 in float), so the result is in [0, 1] for every finite x and
-// never NaN; at x -> -inf it underflows to 0, at x -> +inf it is 1.
-template <class D>
-auto sigmoid_array(const Eigen::ArrayBase<D>& x) {
-    using S = typename D::Scalar;
-    return (S(1) + (-x).exp()).inverse();
-}
-
-}  // namespace detail
 
 template <class S>
 class Activation : public Layer<S> {
@@ -126,13 +101,13 @@ private:
             case Act::relu: Y = X.max(S(0)); break;
             case Act::leaky_relu: Y = (X > S(0)).select(X, a * X); break;
             case Act::elu: Y = (X > S(0)).select(X, a * (X.exp() - S(1))); break;
-            case Act::sigmoid: Y = detail::sigmoid_array(X); break;
+            case Act::sigmoid: Y = detail::logistic(X); break;
             case Act::tanh: Y = X.tanh(); break;
             case Act::softplus:
                 if (threshold_ > S(0))
-                    Y = (X > threshold_).select(X, X.max(S(0)) + (-X.abs()).exp().log1p());
+                    Y = (X > threshold_).select(X, detail::softplus_array(X));
                 else
-                    Y = X.max(S(0)) + (-X.abs()).exp().log1p();  // stable for any x
+                    Y = detail::softplus_array(X);  // stable for any x
                 break;
             case Act::gelu:  // exact form, as PyTorch's default: x * Phi(x)
                 Y = X.unaryExpr([](S v) { return S(0.5) * v * (S(1) + std::erf(v * S(0.70710678118654752440))); });
@@ -156,9 +131,9 @@ private:
             case Act::tanh: G = D * (S(1) - Y.square()); break;                     // tanh' = 1 - y^2
             case Act::softplus:
                 if (threshold_ > S(0))
-                    G = (X > threshold_).select(D, D * detail::sigmoid_array(X));
+                    G = (X > threshold_).select(D, D * detail::logistic(X));
                 else
-                    G = D * detail::sigmoid_array(X);
+                    G = D * detail::logistic(X);
                 break;
             case Act::gelu:  // Phi(x) + x phi(x)
                 G = D * X.unaryExpr([](S v) {

@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "latent/core/gemm.hpp"
+#include "latent/core/math.hpp"
 #include "latent/layers/sequence_layer.hpp"
 
 LATENT_NAMESPACE_BEGIN
@@ -43,16 +44,6 @@ inline RnnOutput rnn_output_from_name(const std::string& s) {
 }
 
 namespace detail {
-
-// Element-wise logistic function, vectorized by Eigen 3.4.
-template <class D>
-auto logistic(const Eigen::ArrayBase<D>& x) {
-#if EIGEN_VERSION_AT_LEAST(3, 4, 0)
-    return x.logistic();
-#else
-    return x.unaryExpr([](typename D::Scalar v) { return sigmoid(v); });
-#endif
-}
 
 // Threads: the products go through detail::matmul, which measures per
 // shape class whether a second thread pays (the per-step W_hh h products

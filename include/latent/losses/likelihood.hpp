@@ -24,6 +24,7 @@
 #include <cmath>
 #include <string>
 
+#include "latent/core/math.hpp"
 #include "latent/core/tensor.hpp"
 
 LATENT_NAMESPACE_BEGIN
@@ -94,11 +95,7 @@ public:
         const auto X = x.array();
         switch (kind_) {
             case LikelihoodKind::bernoulli: {
-                const auto L = out.array();
-                auto E = scratch.array();
-                E = (-L.abs()).exp();  // e^-|l|, in (0, 1]
-                if (grad) grad->array() = scale * ((L >= S(0)).select(S(1), E) / (S(1) + E) - X);  // sigmoid(l) - x
-                E = L.max(S(0)) - L * X + E.log1p();
+                detail::bce_with_logits(out.array(), X, scratch.array(), grad, scale);
                 break;
             }
             case LikelihoodKind::gaussian: {
@@ -164,7 +161,7 @@ public:
             throw ShapeError(name() + " likelihood: expected a mean buffer " + std::to_string(rows) + "x" + std::to_string(out.cols()) +
                              ", found " + std::to_string(dst.rows()) + "x" + std::to_string(dst.cols()));
         if (kind_ == LikelihoodKind::bernoulli)
-            dst = ((-out.array()).exp() + S(1)).inverse().matrix();  // saturates to 0/1 without NaN
+            dst = detail::logistic(out.array()).matrix();  // saturates to 0/1 without NaN
         else
             dst = out.topRows(rows);
     }

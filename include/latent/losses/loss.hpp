@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "latent/core/math.hpp"
 #include "latent/core/tensor.hpp"
 #include "latent/layers/activation.hpp"
 
@@ -203,10 +204,7 @@ public:
 
 protected:
     void elementwise(const Mat& xm, const Mat& tm, Arr& out, Mat* grad) const override {
-        const auto x = xm.array();
-        const auto t = tm.array();
-        out = x.max(S(0)) - x * t + (-x.abs()).exp().log1p();
-        if (grad) grad->array() = x.unaryExpr([](S v) { return detail::sigmoid(v); }) - t;
+        detail::bce_with_logits(xm.array(), tm.array(), out, grad, S(1));
     }
 };
 

@@ -155,7 +155,7 @@ public:
         h_.resize(units_, x.cols());
         detail::matmul(h_, weight_.w(), false, x, false, false);
         h_.colwise() += bias_.w().col(0);
-        h_ = h_.unaryExpr([](S v) { return detail::sigmoid(v); });
+        h_.array() = detail::logistic(h_.array());
         train_ = mode == Mode::train;
         if (train_) {
             row_norm2_ = weight_.w().rowwise().squaredNorm();  // ||W_j||^2

@@ -33,6 +33,7 @@
 #include <limits>
 #include <memory>
 
+#include "latent/core/math.hpp"
 #include "latent/layers/activation.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/layers/gaussian_sampler.hpp"
@@ -358,8 +359,7 @@ public:
                                0.5 * static_cast<double>(eps_.col(j).squaredNorm()) + half_logvar_sum(j);
             }
             for (Index j = 0; j < n; ++j) {
-                const double m = lw.col(j).maxCoeff();
-                result(start + j) = -(m + std::log((lw.col(j).array() - m).exp().sum()) - std::log(static_cast<double>(k)));
+                result(start + j) = -(detail::log_sum_exp(lw.col(j)) - std::log(static_cast<double>(k)));
             }
         });
         return result;
