@@ -1,6 +1,7 @@
-// Regularizers: weight L1/L2, L1 activity, KL sparsity, the contractive
-// penalty; gradient checks in double, values by hand, and the whole
-// autoencoder objective (loss + penalties) checked against its gradient.
+// losses/regularizers.hpp (weight L1/L2) and the penalties in a model: the
+// whole autoencoder objective (loss + penalties) checked against its
+// gradient, the builder's placement, training vs inference. The penalty
+// layers have their own files (test_activity_penalty, test_contractive_dense).
 #include "support.hpp"
 
 #include <latent/latent.hpp>
@@ -52,102 +53,6 @@ TEST_CASE("WeightPenalty: l1 and l2 value and gradient, biases untouched", "[reg
     CHECK(p.grads().isZero(0));
     CHECK(WeightPenalty<double>{}.apply(p, true) == 0.0);
     CHECK_FALSE(WeightPenalty<double>{}.active());
-}
-
-TEST_CASE("ActivityL1: value and gradient check", "[regularizers][gradcheck]") {
-    Rng rng(2);
-    ActivityL1<double> a(0.3);
-    ParamBuffer<double> p;
-    build_standalone(a, Shape{5}, p, rng);
-    const MatD x = random_away_from(5, 4, rng, -2, 2, 0.05);
-    const MatD& y = a.forward(x, Mode::train);
-    CHECK(y == x);  // pass-through
-    CHECK(a.penalty() == Approx(0.3 * x.cwiseAbs().sum() / 4).epsilon(1e-14));
-    LATENT_CHECK_GRADIENT(check_layer(a, p, x, rng));
-    a.forward(x, Mode::infer);
-    CHECK(a.penalty() == 0.0);
-    CHECK_THROWS_AS(ActivityL1<double>(-1), ConfigError);
-}
-
-TEST_CASE("KLSparsity: value and gradient check", "[regularizers][gradcheck]") {
-    Rng rng(3);
-    const double rho = 0.1, beta = 2.0;
-    KLSparsity<double> k(rho, beta);
-    ParamBuffer<double> p;
-    build_standalone(k, Shape{6}, p, rng);
-    const MatD x = random_away_from(6, 5, rng, 0.02, 0.98);
-    CHECK(k.forward(x, Mode::train) == x);
-    double expect = 0;
-    for (Index j = 0; j < 6; ++j) {
-        const double q = x.row(j).mean();
-        expect += rho * std::log(rho / q) + (1 - rho) * std::log((1 - rho) / (1 - q));
-    }
-    CHECK(k.penalty() == Approx(beta * expect).epsilon(1e-13));
-    CHECK(k.mean_activation().isApprox(x.rowwise().mean(), 1e-15));
-    LATENT_CHECK_GRADIENT(check_layer(k, p, x, rng));
-    // at rho_hat = rho the penalty is 0
-    const MatD at = MatD::Constant(6, 3, rho);
-    k.forward(at, Mode::train);
-    CHECK(k.penalty() == Approx(0).margin(1e-15));
-    k.forward(x, Mode::infer);
-    CHECK(k.penalty() == 0.0);
-    CHECK_THROWS_AS(KLSparsity<double>(0.0, 1.0), ConfigError);
-    CHECK_THROWS_AS(KLSparsity<double>(0.5, -1.0), ConfigError);
-}
-
-TEST_CASE("ContractiveDense: the penalty is lambda * mean ||dh/dx||_F^2", "[regularizers]") {
-    Rng rng(4);
-    const double lambda = 0.7;
-    ContractiveDense<double> c(4, lambda);
-    ParamBuffer<double> p;
-    build_standalone(c, Shape{5}, p, rng);
-    rng.fill_uniform(p.values(), -1, 1);
-    const MatD x = MatD::Random(5, 3);
-    const MatD h = c.forward(x, Mode::train);
-    const double pen = c.penalty();
-
-    // h = sigmoid(W x + b)
-    const auto views = c.parameters();
-    const MatD z = (views[0].value * x).colwise() + views[1].value.col(0);
-    CHECK(h.isApprox(z.unaryExpr([](double v) { return 1 / (1 + std::exp(-v)); }), 1e-14));
-
-    // the Jacobian of each sample by central differences of the layer itself
-    double frob = 0;
-    const double e = 1e-6;
-    for (Index n = 0; n < 3; ++n)
-        for (Index i = 0; i < 5; ++i) {
-            MatD xp = x.col(n), xm = x.col(n);
-            xp(i) += e;
-            xm(i) -= e;
-            const MatD hp = c.forward(xp, Mode::infer), hm = c.forward(xm, Mode::infer);
-            frob += ((hp - hm) / (2 * e)).squaredNorm();
-        }
-    CHECK(pen == Approx(lambda * frob / 3).epsilon(1e-8));
-    c.forward(x, Mode::infer);
-    CHECK(c.penalty() == 0.0);
-}
-
-TEST_CASE("ContractiveDense: gradient check including the penalty", "[regularizers][gradcheck]") {
-    for (double lambda : {0.0, 0.5, 3.0}) {
-        DYNAMIC_SECTION("lambda " << lambda) {
-            Rng rng(5);
-            ContractiveDense<double> c(4, lambda);
-            ParamBuffer<double> p;
-            build_standalone(c, Shape{6}, p, rng);
-            rng.fill_uniform(p.values(), -1, 1);
-            const MatD x = MatD::Random(6, 3);
-            LATENT_CHECK_GRADIENT(check_layer(c, p, x, rng));
-        }
-    }
-}
-
-TEST_CASE("ContractiveDense with more than 100 units: gradient check", "[regularizers][gradcheck]") {
-    Rng rng(6);
-    ContractiveDense<double> c(110, 0.2);
-    ParamBuffer<double> p;
-    build_standalone(c, Shape{4}, p, rng);
-    const MatD x = MatD::Random(4, 2);
-    LATENT_CHECK_GRADIENT(check_layer(c, p, x, rng));
 }
 
 namespace {

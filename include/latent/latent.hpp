@@ -8,6 +8,7 @@
 #include "latent/core/error.hpp"
 #include "latent/core/gemm.hpp"
 #include "latent/core/init.hpp"
+#include "latent/core/math.hpp"
 #include "latent/core/params.hpp"
 #include "latent/core/rng.hpp"
 #include "latent/core/tensor.hpp"
@@ -19,7 +20,9 @@
 #endif
 
 #include "latent/layers/activation.hpp"
+#include "latent/layers/activity_penalty.hpp"
 #include "latent/layers/batch_norm.hpp"
+#include "latent/layers/contractive_dense.hpp"
 #include "latent/layers/conv2d.hpp"
 #include "latent/layers/conv_transpose2d.hpp"
 #include "latent/layers/dense.hpp"

@@ -22,7 +22,8 @@
 #include "latent/layers/sequence_layers.hpp"
 #include "latent/layers/tied_dense.hpp"
 #include "latent/layers/upsample2d.hpp"
-#include "latent/losses/regularizers.hpp"
+#include "latent/layers/activity_penalty.hpp"
+#include "latent/layers/contractive_dense.hpp"
 #include "latent/models/sequential.hpp"
 
 LATENT_NAMESPACE_BEGIN

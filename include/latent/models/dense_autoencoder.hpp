@@ -8,7 +8,8 @@
 #include "latent/layers/dense.hpp"
 #include "latent/layers/dropout.hpp"
 #include "latent/layers/tied_dense.hpp"
-#include "latent/losses/regularizers.hpp"
+#include "latent/layers/activity_penalty.hpp"
+#include "latent/layers/contractive_dense.hpp"
 #include "latent/models/autoencoder.hpp"
 
 LATENT_NAMESPACE_BEGIN
