@@ -28,7 +28,7 @@
 #include "latent/layers/dense.hpp"
 #include "latent/layers/dropout.hpp"
 #include "latent/layers/gaussian_sampler.hpp"
-#include "latent/layers/im2col.hpp"
+#include "latent/layers/window.hpp"
 #include "latent/layers/layer.hpp"
 #include "latent/layers/gru.hpp"
 #include "latent/layers/lstm.hpp"

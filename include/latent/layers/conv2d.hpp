@@ -8,7 +8,7 @@
 #include "latent/core/abi.hpp"
 
 #include "latent/layers/dense.hpp"
-#include "latent/layers/im2col.hpp"
+#include "latent/layers/detail/conv_engine.hpp"
 
 LATENT_NAMESPACE_BEGIN
 

@@ -19,7 +19,9 @@
 #include <limits>
 #include <vector>
 
-#include "latent/layers/im2col.hpp"
+#include "latent/core/threads.hpp"
+#include "latent/layers/layer.hpp"
+#include "latent/layers/window.hpp"
 
 LATENT_NAMESPACE_BEGIN
 

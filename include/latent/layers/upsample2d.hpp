@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "latent/layers/im2col.hpp"
+#include "latent/core/threads.hpp"
+#include "latent/layers/layer.hpp"
+#include "latent/layers/window.hpp"
 
 LATENT_NAMESPACE_BEGIN
 
