@@ -20,12 +20,19 @@ namespace {
 
 template <class S>
 std::unique_ptr<Optimizer<S>> make_optimizer(int which) {
+    SGDOptions nesterov;
+    nesterov.momentum = 0.9;
+    nesterov.nesterov = true;
+    nesterov.weight_decay = 1e-4;
+    RMSPropOptions rms;
+    rms.lr = 1e-3;
+    rms.momentum = 0.5;
     switch (which) {
         case 0: return std::make_unique<Adam<S>>(1e-3);
-        case 1: return std::make_unique<AdamW<S>>(1e-3, 0.01);
-        case 2: return std::make_unique<SGD<S>>(1e-2, 0.9, true, 1e-4);
+        case 1: return std::make_unique<AdamW<S>>(1e-3);
+        case 2: return std::make_unique<SGD<S>>(nesterov);
         case 3: return std::make_unique<SGD<S>>(1e-2);
-        case 4: return std::make_unique<RMSProp<S>>(1e-3, 0.99, 1e-8, 0.5);
+        case 4: return std::make_unique<RMSProp<S>>(rms);
         default: return std::make_unique<AdaGrad<S>>(1e-2);
     }
 }

@@ -125,9 +125,18 @@ TEST_CASE("BatchNorm running statistics: momentum update, untouched by optimizer
     // Their gradients are zero, and Adam (with weight decay), AdamW and SGD
     // with momentum leave them exactly as the forward pass set them.
     std::vector<std::unique_ptr<latent::Optimizer<double>>> opts;
-    opts.push_back(std::make_unique<latent::Adam<double>>(0.01, 0.9, 0.999, 1e-8, 0.1));
-    opts.push_back(std::make_unique<latent::AdamW<double>>(0.01, 0.1));
-    opts.push_back(std::make_unique<latent::SGD<double>>(0.01, 0.9));
+    latent::AdamOptions adam_o;
+    adam_o.lr = 0.01;
+    adam_o.weight_decay = 0.1;
+    latent::AdamWOptions adamw_o;
+    adamw_o.lr = 0.01;
+    adamw_o.weight_decay = 0.1;
+    latent::SGDOptions sgd_o;
+    sgd_o.lr = 0.01;
+    sgd_o.momentum = 0.9;
+    opts.push_back(std::make_unique<latent::Adam<double>>(adam_o));
+    opts.push_back(std::make_unique<latent::AdamW<double>>(adamw_o));
+    opts.push_back(std::make_unique<latent::SGD<double>>(sgd_o));
     for (auto& opt : opts) {
         const latent::Vector<double> before = ae.params().values();
         opt->step(ae.params());

@@ -84,15 +84,27 @@ void check_all(double tol) {
         check_against(o, golden::sgd, tol);
     }
     SECTION("SGD momentum") {
-        SGD<S> o(0.1, 0.9);
+        SGDOptions p;
+        p.lr = 0.1;
+        p.momentum = 0.9;
+        SGD<S> o(p);
         check_against(o, golden::sgd_momentum, tol);
     }
     SECTION("SGD Nesterov, weight decay") {
-        SGD<S> o(0.1, 0.9, true, 0.01);
+        SGDOptions p;
+        p.lr = 0.1;
+        p.momentum = 0.9;
+        p.nesterov = true;
+        p.weight_decay = 0.01;
+        SGD<S> o(p);
         check_against(o, golden::sgd_nesterov_wd, tol);
     }
     SECTION("SGD momentum, weight decay") {
-        SGD<S> o(0.05, 0.5, false, 0.1);
+        SGDOptions p;
+        p.lr = 0.05;
+        p.momentum = 0.5;
+        p.weight_decay = 0.1;
+        SGD<S> o(p);
         check_against(o, golden::sgd_momentum_wd, tol);
     }
     SECTION("Adam") {
@@ -100,20 +112,35 @@ void check_all(double tol) {
         check_against(o, golden::adam, tol);
     }
     SECTION("Adam, coupled weight decay") {
-        Adam<S> o(0.01, 0.8, 0.99, 1e-6, 0.1);
+        AdamOptions p;
+        p.lr = 0.01;
+        p.beta1 = 0.8;
+        p.beta2 = 0.99;
+        p.eps = 1e-6;
+        p.weight_decay = 0.1;
+        Adam<S> o(p);
         check_against(o, golden::adam_wd, tol);
     }
     SECTION("AdamW") {
-        AdamW<S> o(0.01, 0.1);
+        AdamWOptions p;
+        p.lr = 0.01;
+        p.weight_decay = 0.1;
+        AdamW<S> o(p);
         CHECK(o.name() == "AdamW");
         check_against(o, golden::adamw, tol);
     }
     SECTION("RMSProp") {
-        RMSProp<S> o(0.01, 0.9);
+        RMSPropOptions p;
+        p.lr = 0.01;
+        p.alpha = 0.9;
+        RMSProp<S> o(p);
         check_against(o, golden::rmsprop, tol);
     }
     SECTION("RMSProp momentum") {
-        RMSProp<S> o(0.01, 0.99, 1e-8, 0.5);
+        RMSPropOptions p;
+        p.lr = 0.01;
+        p.momentum = 0.5;
+        RMSProp<S> o(p);
         check_against(o, golden::rmsprop_momentum, tol);
     }
     SECTION("AdaGrad") {
@@ -177,12 +204,28 @@ TEST_CASE("an optimizer refuses a model of another size; reset forgets", "[optim
 
 TEST_CASE("optimizer options are validated", "[optim]") {
     CHECK_THROWS_AS(SGD<double>(-0.1), ConfigError);
-    CHECK_THROWS_AS(SGD<double>(0.1, 1.0), ConfigError);
-    CHECK_THROWS_AS(SGD<double>(0.1, 0.0, true), ConfigError);
-    CHECK_THROWS_AS(Adam<double>(0.1, 1.0), ConfigError);
-    CHECK_THROWS_AS(Adam<double>(0.1, 0.9, 0.999, 0.0), ConfigError);
-    CHECK_THROWS_AS(RMSProp<double>(0.1, 1.0), ConfigError);
-    CHECK_THROWS_AS(AdaGrad<double>(0.1, 0.0), ConfigError);
+    SGDOptions sgd;
+    sgd.momentum = 1.0;
+    CHECK_THROWS_AS(SGD<double>(sgd), ConfigError);
+    sgd.momentum = 0.0;
+    sgd.nesterov = true;
+    CHECK_THROWS_AS(SGD<double>(sgd), ConfigError);
+    AdamOptions adam;
+    adam.beta1 = 1.0;
+    CHECK_THROWS_AS(Adam<double>(adam), ConfigError);
+    adam.beta1 = 0.9;
+    adam.eps = 0.0;
+    CHECK_THROWS_AS(Adam<double>(adam), ConfigError);
+    AdamWOptions adamw;
+    CHECK(adamw.weight_decay == 1e-2);  // PyTorch's AdamW default
+    adamw.weight_decay = -1.0;
+    CHECK_THROWS_WITH(AdamW<double>(adamw), Catch::Contains("AdamW: expected weight_decay >= 0"));
+    RMSPropOptions rms;
+    rms.alpha = 1.0;
+    CHECK_THROWS_AS(RMSProp<double>(rms), ConfigError);
+    AdaGradOptions ada;
+    ada.eps = 0.0;
+    CHECK_THROWS_AS(AdaGrad<double>(ada), ConfigError);
     SGD<double> s(0.1);
     CHECK_THROWS_AS(s.set_learning_rate(std::nan("")), ConfigError);
     s.set_learning_rate(0.5);
@@ -254,7 +297,10 @@ TEST_CASE("set_decay_all decays biases and BatchNorm's scale too, as PyTorch", "
     };
     for (bool all : {false, true}) {
         auto net = make();
-        SGD<double> sgd(0.1, 0.0, false, 0.5);
+        SGDOptions p;
+        p.lr = 0.1;
+        p.weight_decay = 0.5;
+        SGD<double> sgd(p);
         sgd.set_decay_all(all);
         CHECK(sgd.decay_all() == all);
         sgd.step(net->params());

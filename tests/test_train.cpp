@@ -452,7 +452,10 @@ TEST_CASE("EarlyStopping inside fit puts back the best epoch's weights", "[train
     const MatD x = synthetic<double>(10, 64, 2, 10);
     const MatD v = synthetic<double>(10, 32, 5, 11);
     EarlyStopping<double> es(3);
-    SGD<double> sgd(2.0, 0.9);
+    SGDOptions so;
+    so.lr = 2.0;
+    so.momentum = 0.9;
+    SGD<double> sgd(so);
     FitOptions<double> fo;
     fo.epochs = 40;
     fo.batch_size = 8;

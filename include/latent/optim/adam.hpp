@@ -14,18 +14,30 @@
 
 LATENT_NAMESPACE_BEGIN
 
+// Every optimizer takes its learning rate alone, or an options struct with
+// named fields (PyTorch's names and defaults) for the rest:
+//   AdamOptions o;
+//   o.lr = 3e-4;
+//   o.weight_decay = 1e-4;
+//   AdamW<float> opt(o);
+struct AdamOptions {
+    double lr = 1e-3;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    double weight_decay = 0.0;
+};
+// AdamW's defaults differ only in the weight decay (PyTorch's 1e-2).
+struct AdamWOptions : AdamOptions {
+    AdamWOptions() { weight_decay = 1e-2; }
+};
+
 template <class S>
 class Adam : public Optimizer<S> {
 public:
     using typename Optimizer<S>::Vec;
-    explicit Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weight_decay = 0.0,
-                  bool decoupled = false)
-        : Optimizer<S>(lr), b1_(beta1), b2_(beta2), eps_(eps), wd_(weight_decay), decoupled_(decoupled) {
-        if (!(beta1 >= 0 && beta1 < 1)) throw ConfigError("Adam: expected beta1 in [0, 1), found " + std::to_string(beta1));
-        if (!(beta2 >= 0 && beta2 < 1)) throw ConfigError("Adam: expected beta2 in [0, 1), found " + std::to_string(beta2));
-        if (!(eps > 0)) throw ConfigError("Adam: expected eps > 0, found " + std::to_string(eps));
-        if (!(weight_decay >= 0)) throw ConfigError("Adam: expected weight_decay >= 0, found " + std::to_string(weight_decay));
-    }
+    explicit Adam(double lr = 1e-3) : Adam(with_lr(AdamOptions{}, lr)) {}
+    explicit Adam(const AdamOptions& o) : Adam(o, false) {}
     std::string name() const override { return decoupled_ ? "AdamW" : "Adam"; }
 
 protected:
@@ -63,6 +75,22 @@ protected:
         }
     }
 
+protected:
+    Adam(const AdamOptions& o, bool decoupled)
+        : Optimizer<S>(o.lr), b1_(o.beta1), b2_(o.beta2), eps_(o.eps), wd_(o.weight_decay), decoupled_(decoupled) {
+        const char* who = decoupled ? "AdamW" : "Adam";
+        if (!(o.beta1 >= 0 && o.beta1 < 1)) throw ConfigError(std::string(who) + ": expected beta1 in [0, 1), found " + std::to_string(o.beta1));
+        if (!(o.beta2 >= 0 && o.beta2 < 1)) throw ConfigError(std::string(who) + ": expected beta2 in [0, 1), found " + std::to_string(o.beta2));
+        if (!(o.eps > 0)) throw ConfigError(std::string(who) + ": expected eps > 0, found " + std::to_string(o.eps));
+        if (!(o.weight_decay >= 0))
+            throw ConfigError(std::string(who) + ": expected weight_decay >= 0, found " + std::to_string(o.weight_decay));
+    }
+    template <class O>
+    static O with_lr(O o, double lr) {
+        o.lr = lr;
+        return o;
+    }
+
 private:
     double b1_, b2_, eps_, wd_;
     bool decoupled_;
@@ -72,8 +100,8 @@ private:
 template <class S>
 class AdamW : public Adam<S> {
 public:
-    explicit AdamW(double lr = 1e-3, double weight_decay = 1e-2, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
-        : Adam<S>(lr, beta1, beta2, eps, weight_decay, true) {}
+    explicit AdamW(double lr = 1e-3) : AdamW(Adam<S>::with_lr(AdamWOptions{}, lr)) {}
+    explicit AdamW(const AdamWOptions& o) : Adam<S>(o, true) {}
 };
 
 LATENT_NAMESPACE_END

@@ -9,15 +9,28 @@
 
 LATENT_NAMESPACE_BEGIN
 
+// The learning rate alone, or named fields (see AdamOptions).
+struct RMSPropOptions {
+    double lr = 1e-2;
+    double alpha = 0.99;
+    double eps = 1e-8;
+    double momentum = 0.0;
+};
+struct AdaGradOptions {
+    double lr = 1e-2;
+    double eps = 1e-10;
+};
+
 template <class S>
 class RMSProp : public Optimizer<S> {
 public:
     using typename Optimizer<S>::Vec;
-    explicit RMSProp(double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double momentum = 0.0)
-        : Optimizer<S>(lr), alpha_(alpha), eps_(eps), momentum_(momentum) {
-        if (!(alpha >= 0 && alpha < 1)) throw ConfigError("RMSProp: expected alpha in [0, 1), found " + std::to_string(alpha));
-        if (!(eps > 0)) throw ConfigError("RMSProp: expected eps > 0, found " + std::to_string(eps));
-        if (!(momentum >= 0 && momentum < 1)) throw ConfigError("RMSProp: expected momentum in [0, 1), found " + std::to_string(momentum));
+    explicit RMSProp(double lr = 1e-2) : RMSProp(RMSPropOptions{lr}) {}
+    explicit RMSProp(const RMSPropOptions& o) : Optimizer<S>(o.lr), alpha_(o.alpha), eps_(o.eps), momentum_(o.momentum) {
+        if (!(o.alpha >= 0 && o.alpha < 1)) throw ConfigError("RMSProp: expected alpha in [0, 1), found " + std::to_string(o.alpha));
+        if (!(o.eps > 0)) throw ConfigError("RMSProp: expected eps > 0, found " + std::to_string(o.eps));
+        if (!(o.momentum >= 0 && o.momentum < 1))
+            throw ConfigError("RMSProp: expected momentum in [0, 1), found " + std::to_string(o.momentum));
     }
     std::string name() const override { return "RMSProp"; }
 
@@ -46,8 +59,9 @@ template <class S>
 class AdaGrad : public Optimizer<S> {
 public:
     using typename Optimizer<S>::Vec;
-    explicit AdaGrad(double lr = 1e-2, double eps = 1e-10) : Optimizer<S>(lr), eps_(eps) {
-        if (!(eps > 0)) throw ConfigError("AdaGrad: expected eps > 0, found " + std::to_string(eps));
+    explicit AdaGrad(double lr = 1e-2) : AdaGrad(AdaGradOptions{lr}) {}
+    explicit AdaGrad(const AdaGradOptions& o) : Optimizer<S>(o.lr), eps_(o.eps) {
+        if (!(o.eps > 0)) throw ConfigError("AdaGrad: expected eps > 0, found " + std::to_string(o.eps));
     }
     std::string name() const override { return "AdaGrad"; }
 

@@ -9,15 +9,23 @@
 
 LATENT_NAMESPACE_BEGIN
 
+// The learning rate alone, or named fields (see AdamOptions).
+struct SGDOptions {
+    double lr = 1e-2;
+    double momentum = 0.0;
+    bool nesterov = false;
+    double weight_decay = 0.0;
+};
+
 template <class S>
 class SGD : public Optimizer<S> {
 public:
     using typename Optimizer<S>::Vec;
-    explicit SGD(double lr, double momentum = 0.0, bool nesterov = false, double weight_decay = 0.0)
-        : Optimizer<S>(lr), momentum_(momentum), nesterov_(nesterov), wd_(weight_decay) {
-        if (!(momentum >= 0 && momentum < 1)) throw ConfigError("SGD: expected momentum in [0, 1), found " + std::to_string(momentum));
-        if (nesterov && momentum == 0) throw ConfigError("SGD: Nesterov needs momentum > 0, found 0");
-        if (!(weight_decay >= 0)) throw ConfigError("SGD: expected weight_decay >= 0, found " + std::to_string(weight_decay));
+    explicit SGD(double lr) : SGD(options_with_lr(lr)) {}
+    explicit SGD(const SGDOptions& o) : Optimizer<S>(o.lr), momentum_(o.momentum), nesterov_(o.nesterov), wd_(o.weight_decay) {
+        if (!(o.momentum >= 0 && o.momentum < 1)) throw ConfigError("SGD: expected momentum in [0, 1), found " + std::to_string(o.momentum));
+        if (o.nesterov && o.momentum == 0) throw ConfigError("SGD: Nesterov needs momentum > 0, found 0");
+        if (!(o.weight_decay >= 0)) throw ConfigError("SGD: expected weight_decay >= 0, found " + std::to_string(o.weight_decay));
     }
     std::string name() const override { return "SGD"; }
 
@@ -42,6 +50,11 @@ protected:
     }
 
 private:
+    static SGDOptions options_with_lr(double lr) {
+        SGDOptions o;
+        o.lr = lr;
+        return o;
+    }
     double momentum_;
     bool nesterov_;
     double wd_;
