@@ -90,9 +90,8 @@ int main(int argc, char** argv) {
         latent::Rng rng(flags.seed);
         auto vae = conv ? make_conv_vae(latent) : latent::make_dense_vae<float>({data.shape.size(), hidden, latent});
         vae.build(data.shape, rng);
-        const Index steps_per_epoch = (data.train_x.cols() + flags.batch - 1) / flags.batch;
         vae.set_beta(beta);
-        vae.set_kl_warmup(static_cast<long>(std::lround(warmup_epochs * static_cast<double>(steps_per_epoch))));
+        vae.set_kl_warmup_epochs(warmup_epochs);  // fit turns it into steps
         vae.set_free_bits(free_bits);
         std::cout << "model: " << (conv ? "conv VAE" : "dense VAE " + std::to_string(data.shape.size()) + "-" + std::to_string(hidden) + "-" + std::to_string(latent))
                   << ", latent " << latent << ", Bernoulli decoder, " << vae.params().size() << " parameters, Adam lr " << lr

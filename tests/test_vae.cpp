@@ -6,6 +6,7 @@
 #include "support.hpp"
 
 #include <cstdio>
+#include <limits>
 #include <memory>
 
 #include <latent/latent.hpp>
@@ -694,4 +695,39 @@ TEST_CASE("A small VAE learns synthetic data", "[vae][e2e]") {
     CHECK(vae.active_units(test) >= 1);
     REQUIRE(hist.epochs.back().parts.size() == 2);
     CHECK(hist.epochs.back().parts[1].second > 0.5);  // the KL did not collapse
+}
+
+TEST_CASE("KL warm-up given in epochs: fit turns it into steps, files keep it", "[vae][train]") {
+    Rng rng(83);
+    auto vae = small_vae(12, 10, 3, Likelihood::gaussian(0.4));
+    vae.set_kl_warmup_epochs(2.5);
+    CHECK(vae.kl_warmup_epochs() == 2.5);
+    MatD x(12, 40);
+    rng.fill_uniform(x);
+    Adam<double> adam(1e-3);
+    FitOptions<double> fo;
+    fo.epochs = 1;
+    fo.batch_size = 10;  // 4 steps an epoch: 2.5 epochs = 10 steps
+    fo.print_epochs = false;
+    fit(vae, adam, x, fo);
+    CHECK(vae.kl_warmup() == 10);
+    CHECK(vae.train_steps() == 4);
+    CHECK(vae.current_beta() == Approx(0.4));
+    fo.batch_size = 20;  // the next fit takes 2 steps an epoch: 5 steps
+    fit(vae, adam, x, fo);
+    CHECK(vae.kl_warmup() == 5);
+
+    const std::string path = "test_vae_warmup_epochs.lat";
+    save(vae, path);
+    auto loaded = load_vae<double>(path);
+    std::remove(path.c_str());
+    CHECK(loaded.kl_warmup_epochs() == 2.5);
+    CHECK(loaded.kl_warmup() == 5);
+
+    vae.set_kl_warmup(3);  // steps replace epochs
+    CHECK(vae.kl_warmup_epochs() == 0.0);
+    fit(vae, adam, x, fo);
+    CHECK(vae.kl_warmup() == 3);
+    CHECK_THROWS_AS(vae.set_kl_warmup_epochs(-1.0), ConfigError);
+    CHECK_THROWS_AS(vae.set_kl_warmup_epochs(std::numeric_limits<double>::infinity()), ConfigError);
 }

@@ -395,6 +395,7 @@ VariationalAutoencoder<S> vae_from_header(const ModelFileHeader& h, const LayerF
                                       Likelihood::from_name(h.arch.get("likelihood"), h.arch.get_double("sigma", 1.0)));
         vae.set_beta(h.arch.get_double("beta", 1.0));
         vae.set_kl_warmup(static_cast<long>(h.arch.get_index("kl_warmup", 0)));
+        if (h.arch.has("kl_warmup_epochs")) vae.set_kl_warmup_epochs(h.arch.get_double("kl_warmup_epochs"));
         vae.set_free_bits(h.arch.get_double("free_bits", 0.0));
         return vae;
     } catch (const ConfigError& e) {

@@ -126,12 +126,25 @@ public:
     }
     double beta() const { return beta_; }
     // KL warm-up: beta ramps linearly from 0 to beta over `steps` training
-    // steps (for E epochs: E * ceil(N / batch)); 0 turns it off.
+    // steps; 0 turns it off.
     void set_kl_warmup(long steps) {
         if (steps < 0) throw ConfigError("VariationalAutoencoder: expected warm-up steps >= 0, found " + std::to_string(steps));
         warmup_ = steps;
+        warmup_epochs_ = 0.0;
+    }
+    // The same in epochs: each fit sets the steps from it when it starts
+    // (epochs * steps per epoch, rounded); kl_warmup() then tells them.
+    // set_kl_warmup(steps) replaces it.
+    void set_kl_warmup_epochs(double epochs) {
+        if (!(epochs >= 0) || !std::isfinite(epochs))
+            throw ConfigError("VariationalAutoencoder: expected warm-up epochs >= 0, found " + std::to_string(epochs));
+        warmup_epochs_ = epochs;
     }
     long kl_warmup() const { return warmup_; }
+    double kl_warmup_epochs() const { return warmup_epochs_; }
+    void on_fit_start(Index steps_per_epoch) override {
+        if (warmup_epochs_ > 0.0) warmup_ = std::lround(warmup_epochs_ * static_cast<double>(steps_per_epoch));
+    }
     // Free bits: per-dimension floor lambda (nats) on the batch-mean KL; 0 turns it off.
     void set_free_bits(double lambda) {
         if (!(lambda >= 0) || !std::isfinite(lambda))
@@ -396,6 +409,7 @@ public:
         LayerConfig c("VariationalAutoencoder");
         c.set("likelihood", likelihood_.name()).set("sigma", likelihood_.sigma()).set("beta", beta_);
         c.set("kl_warmup", static_cast<Index>(warmup_)).set("free_bits", free_bits_);
+        if (warmup_epochs_ > 0.0) c.set("kl_warmup_epochs", warmup_epochs_);
         c.children.push_back(encoder_->config());
         c.children.push_back(decoder_->config());
         return c;
@@ -445,6 +459,7 @@ private:
     Likelihood likelihood_;
     Rng eval_rng_;
     double beta_ = 1.0;
+    double warmup_epochs_ = 0.0;  // > 0: warmup_ is set from it when fit starts
     long warmup_ = 0;
     double free_bits_ = 0.0;
     long steps_ = 0;

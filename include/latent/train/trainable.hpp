@@ -36,6 +36,10 @@ public:
     // Named parts of the last batch's loss (e.g. "recon", "kl"), reported
     // per epoch beside the loss.
     virtual std::vector<std::pair<std::string, double>> loss_parts() const { return {}; }
+
+    // Called by fit before the first step with the number of steps an epoch
+    // takes, so settings given in epochs (the VAE's KL warm-up) become steps.
+    virtual void on_fit_start(Index steps_per_epoch) { (void)steps_per_epoch; }
 };
 
 LATENT_NAMESPACE_END

@@ -162,6 +162,7 @@ History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& 
     std::unique_ptr<BatchReader<S>> val_reader;
     if (val) val_reader = std::make_unique<BatchReader<S>>(*val, val_begin, val_end, o.batch_size, false, rank, ranks);
     const Index steps_per_epoch = reader.batches();
+    model.on_fit_start(steps_per_epoch);
 
     Mat y_clean;
     Vector<S> scratch;
