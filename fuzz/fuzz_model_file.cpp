@@ -30,6 +30,9 @@ void load_every_way(const std::string& b) {
     expect_ok_or_error([&] { (void)latent::vae_from_bytes<S>(b, f); });
     expect_ok_or_error([&] { (void)latent::sequence_autoencoder_from_bytes<S>(b); });
     expect_ok_or_error([&] { (void)latent::seq2seq_from_bytes<S>(b); });
+    latent::LoadOptions convert;  // a file of the other scalar type, converted
+    convert.convert_scalar = true;
+    expect_ok_or_error([&] { (void)latent::network_from_bytes<S>(b, f, "memory", convert); });
 }
 
 }  // namespace

@@ -159,6 +159,60 @@ TEST_CASE("models load from memory as from a file", "[io]") {
                                  FormatError, "my buffer", "truncated");
 }
 
+TEST_CASE("loading converts between float and double when asked, and says how otherwise", "[io]") {
+    TempDir dir;
+    Rng rng(11);
+    DenseAutoencoderOptions o;
+    o.sizes = {12, 6, 3};
+    auto ae64 = make_dense_autoencoder<double>(o, rng);
+    const std::string p64 = dir.file("f64.lat");
+    save(ae64, p64);
+    LATENT_CHECK_THROWS_WITH_ALL(load_autoencoder<float>(p64), FormatError, "float64", "convert_scalar");
+    LATENT_CHECK_THROWS_WITH_ALL(load_network<float>(p64), FormatError, "float64", "convert_scalar");
+
+    LoadOptions lo;
+    lo.convert_scalar = true;
+    // double -> float: each value rounded to nearest.
+    auto ae32 = load_autoencoder<float>(p64, lo);
+    CHECK(ae32.params().values() == ae64.params().values().cast<float>());
+    CHECK(load_network<float>(p64, lo).params().values() == ae64.params().values().cast<float>());
+    MatD x(12, 5);
+    rng.fill_uniform(x);
+    CHECK(ae32.reconstruct(x.cast<float>()).cast<double>().isApprox(ae64.reconstruct(x), 1e-5));
+    // float -> double: exact, and back again bit for bit.
+    const std::string p32 = dir.file("f32.lat");
+    save(ae32, p32);
+    auto back = load_autoencoder<double>(p32, lo);
+    CHECK(back.params().values() == ae32.params().values().cast<double>());
+    // load_weights into a built model of the other type.
+    auto target = make_dense_autoencoder<float>(o, rng);
+    CHECK_THROWS_AS(load_weights(target, p64), FormatError);
+    load_weights(target, p64, lo);
+    CHECK(target.params().values() == ae32.params().values());
+    // VAE and sequence models take the same option.
+    auto vae = make_dense_vae<double>({12, 8, 3}, rng);
+    vae.set_kl_warmup_epochs(1.5);
+    const std::string pv = dir.file("vae64.lat");
+    save(vae, pv);
+    auto vae32 = load_vae<float>(pv, lo);
+    CHECK(vae32.params().values() == vae.params().values().cast<float>());
+    CHECK(vae32.kl_warmup_epochs() == 1.5);
+    SequenceAutoencoderOptions so;
+    so.steps = 5;
+    so.features = 2;
+    so.encoder_units = {4};
+    SequenceAutoencoder<double> seq(so, rng);
+    const std::string ps = dir.file("seq64.lat");
+    save(seq, ps);
+    CHECK_THROWS_AS(load_sequence_autoencoder<float>(ps), FormatError);
+    CHECK(load_sequence_autoencoder<float>(ps, lo).params().values() == seq.params().values().cast<float>());
+    // A corrupt file is still refused when converting.
+    std::string bad = read_bytes(p64);
+    bad[bad.size() / 2] ^= 0x55;
+    write_bytes(dir.file("bad.lat"), bad);
+    CHECK_THROWS_AS(load_autoencoder<float>(dir.file("bad.lat"), lo), FormatError);
+}
+
 TEST_CASE("layer names with commas and any other characters round trip", "[io]") {
     TempDir dir;
     const std::vector<std::string> names = {"enc,oder", ",", "a\\,b", "x\\", "", "\xe2\x82\xac name=1;{}[]"};

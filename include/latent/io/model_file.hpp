@@ -27,6 +27,17 @@ LATENT_NAMESPACE_BEGIN
 
 inline constexpr std::uint32_t model_format_version = 1;
 
+// How a loader treats a file whose parameters are of the other scalar type
+// than the model it makes: refuse, saying so (the default), or convert
+// (float64 -> float32 rounds to nearest; float32 -> float64 is exact).
+// Train in double, deploy in float:
+//   LoadOptions lo;
+//   lo.convert_scalar = true;
+//   auto ae = load_autoencoder<float>("model_f64.lat", lo);
+struct LoadOptions {
+    bool convert_scalar = false;
+};
+
 namespace detail {
 
 inline constexpr char model_magic[9] = "LATENTMF";
@@ -102,7 +113,7 @@ struct ModelFileHeader {
 
 // `source` names the bytes in messages (a path, or e.g. "memory").
 template <class S>
-ModelFileHeader decode_header(const std::string& data, const std::string& source) {
+ModelFileHeader decode_header(const std::string& data, const std::string& source, const LoadOptions& lo = {}) {
     const std::string what = "model file '" + source + "'";
     if (data.size() < 8 || std::memcmp(data.data(), model_magic, 8) != 0)
         throw FormatError(what + ": not a latent model file (expected magic \"LATENTMF\", found " +
@@ -132,9 +143,10 @@ ModelFileHeader decode_header(const std::string& data, const std::string& source
     h.scalar_bytes = r.u8();
     if (h.scalar_bytes != 4 && h.scalar_bytes != 8)
         throw FormatError(what + ": expected scalar size 4 or 8, found " + std::to_string(h.scalar_bytes));
-    if (h.scalar_bytes != static_cast<int>(sizeof(S)))
+    if (h.scalar_bytes != static_cast<int>(sizeof(S)) && !lo.convert_scalar)
         throw FormatError(what + ": holds " + (h.scalar_bytes == 4 ? "float32" : "float64") + " parameters, expected " +
-                          scalar_name<S>() + " (load it with the matching scalar type)");
+                          scalar_name<S>() + " (load it with the matching scalar type, or set LoadOptions::convert_scalar)");
+    const std::size_t value_bytes = static_cast<std::size_t>(h.scalar_bytes);
     h.kind = r.str();
     h.input.c = r.i64();
     h.input.h = r.i64();
@@ -150,7 +162,7 @@ ModelFileHeader decode_header(const std::string& data, const std::string& source
                           std::to_string(static_cast<std::uint64_t>(n) * min_entry) + " bytes, found " + std::to_string(r.remaining()));
     h.params.reserve(n);
     const std::size_t bytes_left = r.remaining();  // an upper bound on the values' bytes
-    const Index max_values = static_cast<Index>(bytes_left / sizeof(S));
+    const Index max_values = static_cast<Index>(bytes_left / value_bytes);
     for (std::uint32_t i = 0; i < n; ++i) {
         ParamEntry e;
         e.name = r.str();
@@ -164,7 +176,7 @@ ModelFileHeader decode_header(const std::string& data, const std::string& source
         h.params.push_back(std::move(e));
     }
     h.values_offset = r.pos();
-    const std::size_t expected = static_cast<std::size_t>(h.total_values) * sizeof(S) + 8;
+    const std::size_t expected = static_cast<std::size_t>(h.total_values) * value_bytes + 8;
     if (r.remaining() != expected)
         throw FormatError(what + ": the parameter table declares " + std::to_string(h.total_values) + " values (" +
                           std::to_string(expected - 8) + " bytes), found " +
@@ -191,14 +203,18 @@ void read_values(const std::string& data, const ModelFileHeader& h, const std::v
                               std::to_string(s.rows) + "x" + std::to_string(s.cols));
         total += s.size();
     }
-    const std::size_t expected = static_cast<std::size_t>(total) * sizeof(S) + 8;
+    const std::size_t expected = static_cast<std::size_t>(total) * static_cast<std::size_t>(h.scalar_bytes) + 8;
     if (data.size() - h.values_offset != expected)
         throw FormatError(what + ": expected " + std::to_string(expected - 8) + " bytes of parameters, found " +
                           std::to_string(data.size() - h.values_offset - 8));
     ByteReader r(data, what);
     r.skip(h.values_offset);
     values.resize(total);
-    for (Index i = 0; i < total; ++i) values(i) = r.scalar<S>();
+    // In the file's scalar type (decode_header allowed a conversion if it differs).
+    if (h.scalar_bytes == 4)
+        for (Index i = 0; i < total; ++i) values(i) = static_cast<S>(r.scalar<float>());
+    else
+        for (Index i = 0; i < total; ++i) values(i) = static_cast<S>(r.scalar<double>());
 }
 
 // Checks the file's parameter table against `params` and only then copies
@@ -220,8 +236,8 @@ inline ParamBudget budget_of(const ModelFileHeader& h, const std::string& source
 // the (built) model from its header with make(h) under the file's parameter
 // budget, then assign_values. `source` names the bytes in messages.
 template <class S, class Make>
-auto model_from_bytes(const std::string& data, const std::string& source, Make&& make) {
-    const auto h = decode_header<S>(data, source);
+auto model_from_bytes(const std::string& data, const std::string& source, Make&& make, const LoadOptions& lo = {}) {
+    const auto h = decode_header<S>(data, source, lo);
     auto model = [&] {
         const auto budget = budget_of(h, source);
         return make(h);
@@ -317,7 +333,7 @@ Autoencoder<S> autoencoder_from_config(const LayerConfig& arch, const LayerFacto
 // them in messages.
 template <class S>
 Autoencoder<S> autoencoder_from_bytes(const std::string& data, const LayerFactory<S>& factory = LayerFactory<S>::builtin(),
-                                      const std::string& source = "memory") {
+                                      const std::string& source = "memory", const LoadOptions& lo = {}) {
     return detail::model_from_bytes<S>(data, source, [&](const detail::ModelFileHeader& h) {
         if (h.kind != "Autoencoder" || h.arch.type != "Sequential" || h.arch.children.size() != 2)
             throw FormatError("model file '" + source + "': expected an Autoencoder, found a " + h.kind + " (" + h.arch.type +
@@ -326,7 +342,7 @@ Autoencoder<S> autoencoder_from_bytes(const std::string& data, const LayerFactor
         Rng rng(0);
         ae.build(h.input, rng);
         return ae;
-    });
+    }, lo);
 }
 
 // Rebuild an autoencoder from a file.
@@ -334,12 +350,16 @@ template <class S>
 Autoencoder<S> load_autoencoder(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
     return autoencoder_from_bytes<S>(detail::read_file_bytes(path), factory, path);
 }
+template <class S>
+Autoencoder<S> load_autoencoder(const std::string& path, const LoadOptions& lo, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
+    return autoencoder_from_bytes<S>(detail::read_file_bytes(path), factory, path, lo);
+}
 
 // Rebuild any saved model (a layer, or a whole autoencoder) as a Network,
 // from the bytes of a model file.
 template <class S>
 Network<S> network_from_bytes(const std::string& data, const LayerFactory<S>& factory = LayerFactory<S>::builtin(),
-                              const std::string& source = "memory") {
+                              const std::string& source = "memory", const LoadOptions& lo = {}) {
     return detail::model_from_bytes<S>(data, source, [&](const detail::ModelFileHeader& h) {
         Rng rng(0);
         if (h.kind == "Autoencoder" && h.arch.type == "Sequential" && h.arch.children.size() == 2) {
@@ -351,7 +371,7 @@ Network<S> network_from_bytes(const std::string& data, const LayerFactory<S>& fa
         Network<S> net(factory.make(h.arch));
         net.build(h.input, rng);
         return net;
-    });
+    }, lo);
 }
 
 // Rebuild any saved model (a layer, or a whole autoencoder) as a Network.
@@ -359,13 +379,17 @@ template <class S>
 Network<S> load_network(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
     return network_from_bytes<S>(detail::read_file_bytes(path), factory, path);
 }
+template <class S>
+Network<S> load_network(const std::string& path, const LoadOptions& lo, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
+    return network_from_bytes<S>(detail::read_file_bytes(path), factory, path, lo);
+}
 
 // Load parameters into an existing, built autoencoder of the same
 // architecture. On any error the model is left as it was.
 template <class S>
-void load_weights(Autoencoder<S>& ae, const std::string& path) {
+void load_weights(Autoencoder<S>& ae, const std::string& path, const LoadOptions& lo = {}) {
     const std::string data = detail::read_file_bytes(path);
-    const auto h = detail::decode_header<S>(data, path);
+    const auto h = detail::decode_header<S>(data, path, lo);
     const LayerConfig mine = ae.network().root().config();
     if (h.arch != mine)
         throw FormatError("model file '" + path + "': architecture mismatch: file has " + h.arch.str() + ", model has " + mine.str());
@@ -409,13 +433,13 @@ VariationalAutoencoder<S> vae_from_header(const ModelFileHeader& h, const LayerF
 // generators seeded 0).
 template <class S>
 VariationalAutoencoder<S> vae_from_bytes(const std::string& data, const LayerFactory<S>& factory = LayerFactory<S>::builtin(),
-                                         const std::string& source = "memory") {
+                                         const std::string& source = "memory", const LoadOptions& lo = {}) {
     return detail::model_from_bytes<S>(data, source, [&](const detail::ModelFileHeader& h) {
         VariationalAutoencoder<S> vae = detail::vae_from_header<S>(h, factory, source);
         Rng rng(0);
         vae.build(h.input, rng);
         return vae;
-    });
+    }, lo);
 }
 
 // Rebuild a VAE from a file (training and evaluation generators seeded 0).
@@ -423,13 +447,17 @@ template <class S>
 VariationalAutoencoder<S> load_vae(const std::string& path, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
     return vae_from_bytes<S>(detail::read_file_bytes(path), factory, path);
 }
+template <class S>
+VariationalAutoencoder<S> load_vae(const std::string& path, const LoadOptions& lo, const LayerFactory<S>& factory = LayerFactory<S>::builtin()) {
+    return vae_from_bytes<S>(detail::read_file_bytes(path), factory, path, lo);
+}
 
 // Load parameters into an existing, built VAE of the same architecture
 // (settings such as beta are not changed). On any error the model is left as it was.
 template <class S>
-void load_weights(VariationalAutoencoder<S>& vae, const std::string& path) {
+void load_weights(VariationalAutoencoder<S>& vae, const std::string& path, const LoadOptions& lo = {}) {
     const std::string data = detail::read_file_bytes(path);
-    const auto h = detail::decode_header<S>(data, path);
+    const auto h = detail::decode_header<S>(data, path, lo);
     if (h.kind != "VariationalAutoencoder" || h.arch.children.size() != 2)
         throw FormatError("model file '" + path + "': expected a VariationalAutoencoder, found a " + h.kind);
     const LayerConfig mine = vae.config();

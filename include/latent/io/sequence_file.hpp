@@ -51,7 +51,8 @@ void save(SequenceAutoencoder<S>& model, const std::string& path) {
 // Rebuild a SequenceAutoencoder from the bytes of a model file; `source`
 // names them in messages.
 template <class S>
-SequenceAutoencoder<S> sequence_autoencoder_from_bytes(const std::string& data, const std::string& source = "memory") {
+SequenceAutoencoder<S> sequence_autoencoder_from_bytes(const std::string& data, const std::string& source = "memory",
+                                                       const LoadOptions& lo = {}) {
     return detail::model_from_bytes<S>(data, source, [&](const detail::ModelFileHeader& h) {
         const std::string what = "model file '" + source + "'";
         if (h.kind != "SequenceAutoencoder" || h.arch.children.size() != 4 || h.arch.children[0].children.empty())
@@ -62,12 +63,12 @@ SequenceAutoencoder<S> sequence_autoencoder_from_bytes(const std::string& data, 
             throw FormatError(what + ": architecture mismatch: file has " + h.arch.str() + ", rebuilt " +
                               model.network().root().config().str());
         return model;
-    });
+    }, lo);
 }
 
 template <class S>
-SequenceAutoencoder<S> load_sequence_autoencoder(const std::string& path) {
-    return sequence_autoencoder_from_bytes<S>(detail::read_file_bytes(path), path);
+SequenceAutoencoder<S> load_sequence_autoencoder(const std::string& path, const LoadOptions& lo = {}) {
+    return sequence_autoencoder_from_bytes<S>(detail::read_file_bytes(path), path, lo);
 }
 
 template <class S>
@@ -79,7 +80,7 @@ void save(Seq2Seq<S>& model, const std::string& path) {
 
 // Rebuild a Seq2Seq from the bytes of a model file; `source` names them in messages.
 template <class S>
-Seq2Seq<S> seq2seq_from_bytes(const std::string& data, const std::string& source = "memory") {
+Seq2Seq<S> seq2seq_from_bytes(const std::string& data, const std::string& source = "memory", const LoadOptions& lo = {}) {
     return detail::model_from_bytes<S>(data, source, [&](const detail::ModelFileHeader& h) {
         if (h.kind != "Seq2Seq" || h.arch.type != "Seq2Seq")
             throw FormatError("model file '" + source + "': expected a Seq2Seq, found a " + h.kind + " (" + h.arch.type + ")");
@@ -89,12 +90,12 @@ Seq2Seq<S> seq2seq_from_bytes(const std::string& data, const std::string& source
             throw FormatError("model file '" + source + "': architecture mismatch: file has " + h.arch.str() + ", rebuilt " +
                               model.config().str());
         return model;
-    });
+    }, lo);
 }
 
 template <class S>
-Seq2Seq<S> load_seq2seq(const std::string& path) {
-    return seq2seq_from_bytes<S>(detail::read_file_bytes(path), path);
+Seq2Seq<S> load_seq2seq(const std::string& path, const LoadOptions& lo = {}) {
+    return seq2seq_from_bytes<S>(detail::read_file_bytes(path), path, lo);
 }
 
 LATENT_NAMESPACE_END
