@@ -17,8 +17,6 @@
 //
 // Memory mapping needs a POSIX system (mmap); elsewhere the mapped sources
 // throw FeatureError (read the file into memory with read_idx_images instead).
-// TODO(interop): the .npy header parser here is the minimal one a memory map
-// needs; once io/npy.hpp lands it should be the one parser both use.
 #pragma once
 
 #include "latent/core/abi.hpp"
@@ -45,6 +43,7 @@
 #include "latent/data/csv.hpp"
 #include "latent/data/idx.hpp"
 #include "latent/data/source.hpp"
+#include "latent/io/npy.hpp"
 
 LATENT_NAMESPACE_BEGIN
 namespace detail {
@@ -149,76 +148,6 @@ inline void check_file_length(const std::string& path, const std::string& kind, 
                           std::to_string(file_size) + " (trailing bytes; wrong header?)");
 }
 
-// The parts of a .npy header a memory map needs.
-struct NpyHeader {
-    std::string descr;        // e.g. "<f4"
-    bool fortran_order = false;
-    std::vector<Index> shape;
-    std::size_t data_offset = 0;
-};
-
-inline NpyHeader parse_npy_header(const unsigned char* p, std::size_t size, const std::string& path) {
-    const std::string where = "'" + path + "': ";
-    if (size < 10 || std::memcmp(p, "\x93NUMPY", 6) != 0)
-        throw FormatError(where + "not a .npy file: expected the magic \\x93NUMPY, found other bytes");
-    const int major = p[6];
-    std::size_t len = 0, at = 0;
-    if (major == 1) {
-        len = std::size_t{p[8]} | (std::size_t{p[9]} << 8);
-        at = 10;
-    } else if (major == 2 || major == 3) {
-        if (size < 12) throw FormatError(where + "truncated .npy header: expected 12 bytes, found " + std::to_string(size));
-        len = std::size_t{p[8]} | (std::size_t{p[9]} << 8) | (std::size_t{p[10]} << 16) | (std::size_t{p[11]} << 24);
-        at = 12;
-    } else {
-        throw FormatError(where + "unsupported .npy version: expected 1, 2 or 3, found " + std::to_string(major));
-    }
-    if (len > size - at)
-        throw FormatError(where + "truncated .npy header: expected " + std::to_string(len) + " header bytes, found " +
-                          std::to_string(size - at));
-    if (len > (std::size_t{1} << 20)) throw FormatError(where + "implausible .npy header length " + std::to_string(len));
-    const std::string h(reinterpret_cast<const char*>(p + at), len);
-    NpyHeader out;
-    out.data_offset = at + len;
-    auto value_of = [&](const std::string& key) {
-        const auto k = h.find("'" + key + "'");
-        if (k == std::string::npos) throw FormatError(where + ".npy header: expected a '" + key + "' entry, found: " + h);
-        auto c = h.find(':', k);
-        if (c == std::string::npos) throw FormatError(where + ".npy header: expected ':' after '" + key + "', found: " + h);
-        ++c;
-        while (c < h.size() && h[c] == ' ') ++c;
-        return c;
-    };
-    std::size_t c = value_of("descr");
-    if (c >= h.size() || (h[c] != '\'' && h[c] != '"')) throw FormatError(where + ".npy header: expected a quoted 'descr', found: " + h);
-    const auto close = h.find(h[c], c + 1);
-    if (close == std::string::npos) throw FormatError(where + ".npy header: unterminated 'descr' in: " + h);
-    out.descr = h.substr(c + 1, close - c - 1);
-    c = value_of("fortran_order");
-    if (h.compare(c, 4, "True") == 0)
-        out.fortran_order = true;
-    else if (h.compare(c, 5, "False") != 0)
-        throw FormatError(where + ".npy header: expected fortran_order True or False, found: " + h);
-    c = value_of("shape");
-    if (c >= h.size() || h[c] != '(') throw FormatError(where + ".npy header: expected a shape tuple, found: " + h);
-    const auto end = h.find(')', c);
-    if (end == std::string::npos) throw FormatError(where + ".npy header: unterminated shape in: " + h);
-    const char* s = h.data() + c + 1;
-    const char* e = h.data() + end;
-    while (s < e) {
-        while (s < e && (*s == ' ' || *s == ',')) ++s;
-        if (s == e) break;
-        long long d = 0;
-        const auto r = std::from_chars(s, e, d);
-        if (r.ec != std::errc() || d < 0 || d > (1LL << 40))
-            throw FormatError(where + ".npy header: expected non-negative sizes in the shape, found: " + h);
-        out.shape.push_back(static_cast<Index>(d));
-        s = r.ptr;
-        if (out.shape.size() > 16) throw FormatError(where + ".npy header: expected at most 16 dimensions, found more");
-    }
-    return out;
-}
-
 }  // namespace detail
 
 // An uncompressed IDX image file (N x H x W or N x F bytes), memory-mapped;
@@ -277,17 +206,18 @@ template <class S>
 class NpySource : public DataSource<S> {
 public:
     explicit NpySource(const std::string& path, const StreamOptions& so = {}) : so_(so), file_(path) {
-        const auto h = detail::parse_npy_header(file_.data(), file_.size(), path);
-        if (h.descr == "<f4")
-            bytes_ = 4;
-        else if (h.descr == "<f8")
-            bytes_ = 8;
-        else
-            throw FormatError("'" + path + "': expected a .npy array of '<f4' (float32) or '<f8' (float64), found '" + h.descr + "'");
+        const NpyLayout h = parse_npy_layout(reinterpret_cast<const char*>(file_.data()), file_.size(), "'" + path + "'");
+        if (h.dtype != NpyDtype::f4 && h.dtype != NpyDtype::f8)
+            throw FormatError("'" + path + "': expected a .npy array of '<f4' (float32) or '<f8' (float64), found '" +
+                              npy_descr(h.dtype) + "'");
+        bytes_ = npy_itemsize(h.dtype);
         if (!detail::host_is_little_endian()) throw FeatureError("NpySource: little-endian .npy data needs a little-endian host");
         if (h.shape.empty()) throw FormatError("'" + path + "': expected an array of shape (N, ...), found a scalar");
-        features_ = 1;
-        for (std::size_t i = 1; i < h.shape.size(); ++i) features_ *= h.shape[i];
+        double features = 1;
+        for (std::size_t i = 1; i < h.shape.size(); ++i) features *= static_cast<double>(h.shape[i]);
+        if (features > static_cast<double>(std::numeric_limits<int>::max()))
+            throw FormatError("'" + path + "': expected at most 2^31 - 1 values per sample, found " + std::to_string(features));
+        features_ = static_cast<Index>(features);
         if (h.fortran_order && h.shape.size() > 1 && features_ > 1 && h.shape[0] > 1)
             throw FormatError("'" + path + "': expected C order (fortran_order False), found Fortran order; save "
                               "np.ascontiguousarray(a)");

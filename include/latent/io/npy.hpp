@@ -104,6 +104,16 @@ struct NpyArray {
     }
 };
 
+// The header of .npy bytes: dtype, order, shape (0 to 16 dimensions) and
+// where the data start. The one .npy header reader: parse_npy and the
+// memory-mapped NpySource (data/file_source.hpp) both use it.
+struct NpyLayout {
+    NpyDtype dtype = NpyDtype::f4;
+    bool fortran_order = false;
+    std::vector<Index> shape;
+    std::size_t data_offset = 0;
+};
+
 namespace detail {
 
 inline constexpr char npy_magic[] = "\x93NUMPY";
@@ -115,7 +125,7 @@ public:
     NpyHeaderParser(std::string_view text, std::string what) : s_(text), what_(std::move(what)) {}
 
     // Fills a's dtype, order and shape.
-    void parse(NpyArray& a) {
+    void parse(NpyLayout& a) {
         bool have_descr = false, have_order = false, have_shape = false;
         skip();
         expect('{');
@@ -179,7 +189,7 @@ private:
         }
         fail("expected True or False for 'fortran_order'");
     }
-    void dtype(const std::string& d, NpyArray& a) {
+    void dtype(const std::string& d, NpyLayout& a) {
         for (NpyDtype k : {NpyDtype::f4, NpyDtype::f8, NpyDtype::u1, NpyDtype::i4, NpyDtype::i8})
             if (d == npy_descr(k)) {
                 a.dtype = k;
@@ -193,15 +203,16 @@ private:
         if (!d.empty() && d[0] == '>') fail(supported + ", found big-endian '" + d + "' (convert with arr.astype('<" + d.substr(1) + "'))");
         fail(supported + ", found '" + d + "' (convert with arr.astype(np.float32))");
     }
-    void shape(NpyArray& a) {
+    void shape(NpyLayout& a) {
         expect('(');
         skip();
         while (peek() != ')') {
             Index v = 0;
             const auto r = std::from_chars(s_.data() + p_, s_.data() + s_.size(), v);
-            if (r.ec != std::errc() || v < 0) fail("expected non-negative integers in 'shape', found something else at byte " + std::to_string(p_));
+            if (r.ec != std::errc() || v < 0)
+                fail("expected non-negative sizes (integers) in 'shape', found something else at byte " + std::to_string(p_));
             p_ = static_cast<std::size_t>(r.ptr - s_.data());
-            if (a.shape.size() == 8) fail("expected at most 2 dimensions in 'shape', found more");
+            if (a.shape.size() == 16) fail("expected at most 16 dimensions in 'shape', found more");
             a.shape.push_back(v);
             skip();
             if (peek() == ',') {
@@ -221,31 +232,43 @@ private:
 
 }  // namespace detail
 
-// Parses .npy bytes (what names the source in messages).
-inline NpyArray parse_npy(std::string bytes, const std::string& what) {
-    if (bytes.size() < 10 || bytes.compare(0, 6, detail::npy_magic, 6) != 0)
+// Reads the header at the start of .npy bytes p[0, size) (what names the
+// source in messages); the data are not read.
+inline NpyLayout parse_npy_layout(const char* p, std::size_t size, const std::string& what) {
+    if (size < 10 || std::string_view(p, 6) != std::string_view(detail::npy_magic, 6))
         throw FormatError(what + ": not a .npy file (expected the magic \\x93NUMPY, found " +
-                          (bytes.size() < 6 ? std::to_string(bytes.size()) + " bytes" : "other bytes") + ")");
-    const int major = static_cast<unsigned char>(bytes[6]), minor = static_cast<unsigned char>(bytes[7]);
+                          (size < 6 ? std::to_string(size) + " bytes" : "other bytes") + ")");
+    const int major = static_cast<unsigned char>(p[6]), minor = static_cast<unsigned char>(p[7]);
     if (!((major == 1 || major == 2 || major == 3) && minor == 0))
         throw FormatError(what + ": expected .npy format version 1.0, 2.0 or 3.0, found " + std::to_string(major) + "." + std::to_string(minor));
     const std::size_t len_bytes = major == 1 ? 2 : 4;
-    if (bytes.size() < 8 + len_bytes) throw FormatError(what + ": truncated .npy header");
-    const auto hlen = static_cast<std::size_t>(detail::load_le(bytes.data() + 8, len_bytes));
+    if (size < 8 + len_bytes) throw FormatError(what + ": truncated .npy header");
+    const auto hlen = static_cast<std::size_t>(detail::load_le(p + 8, len_bytes));
     const std::size_t start = 8 + len_bytes;
     if (hlen > detail::npy_max_header)
         throw FormatError(what + ": expected a .npy header of at most " + std::to_string(detail::npy_max_header) + " bytes, found " +
                           std::to_string(hlen));
-    if (hlen > bytes.size() - start)
-        throw FormatError(what + ": truncated: the header is " + std::to_string(hlen) + " bytes, but only " + std::to_string(bytes.size() - start) +
+    if (hlen > size - start)
+        throw FormatError(what + ": truncated .npy header: it is " + std::to_string(hlen) + " bytes, but only " + std::to_string(size - start) +
                           " follow");
-    const std::string_view header = std::string_view(bytes).substr(start, hlen);
+    const std::string_view header(p + start, hlen);
     if (hlen == 0 || header.back() != '\n') throw FormatError(what + ": invalid .npy header: expected it to end with a newline");
-    NpyArray a;
+    NpyLayout a;
     detail::NpyHeaderParser(header, what).parse(a);
-    if (a.shape.empty() || a.shape.size() > 2)
-        throw FormatError(what + ": expected a 1-D or 2-D array, found " + std::to_string(a.shape.size()) + " dimensions");
-    const std::size_t available = bytes.size() - start - hlen, item = npy_itemsize(a.dtype);
+    a.data_offset = start + hlen;
+    return a;
+}
+
+// Parses .npy bytes (what names the source in messages).
+inline NpyArray parse_npy(std::string bytes, const std::string& what) {
+    const NpyLayout l = parse_npy_layout(bytes.data(), bytes.size(), what);
+    if (l.shape.empty() || l.shape.size() > 2)
+        throw FormatError(what + ": expected a 1-D or 2-D array, found " + std::to_string(l.shape.size()) + " dimensions");
+    NpyArray a;
+    a.dtype = l.dtype;
+    a.fortran_order = l.fortran_order;
+    a.shape = l.shape;
+    const std::size_t available = bytes.size() - l.data_offset, item = npy_itemsize(a.dtype);
     std::size_t need = item;
     for (Index d : a.shape) {
         const auto u = static_cast<std::size_t>(d);
@@ -255,7 +278,7 @@ inline NpyArray parse_npy(std::string bytes, const std::string& what) {
     }
     if (need != available)
         throw FormatError(what + ": expected " + std::to_string(need) + " bytes of data for the shape, found " + std::to_string(available));
-    a.data = bytes.substr(start + hlen);
+    a.data = bytes.substr(l.data_offset);
     return a;
 }
 
