@@ -72,6 +72,7 @@
 #include "latent/data/file_source.hpp"  // memory-mapped IDX/.npy and chunked CSV for fit (mmap: POSIX)
 #include "latent/data/idx.hpp"  // .gz support only when LATENT_HAS_ZLIB; compiles without zlib
 #include "latent/data/image_set.hpp"
+#include "latent/data/ratings.hpp"
 #include "latent/data/scaling.hpp"
 #include "latent/data/source.hpp"
 #include "latent/data/synthetic.hpp"
