@@ -21,6 +21,7 @@
 
 #include "latent/core/abi.hpp"
 
+#include <string>
 #include <vector>
 
 #include "latent/layers/layer.hpp"
@@ -213,5 +214,46 @@ protected:
     Mat seq_in_, seq_dy_, flat_in_, flat_out_, flat_dy_, flat_dx_;
     Seq seq_out_, seq_dx_;
 };
+
+namespace detail {
+
+// Checks of the flat (fit()-style) sequence data the models take.
+
+// fit()-style mask ((T*F) x N, like the targets) -> step mask (T x N).
+// Checks build their message only when they fail (no allocation in a training step).
+template <class S>
+void step_mask_from_flat(const Matrix<S>& mask, Index steps, Matrix<S>& out, const char* what) {
+    if (mask.rows() % steps != 0)
+        throw ShapeError(std::string(what) + ": expected a mask with " + std::to_string(steps) + " x features rows, found " + shape_of(mask));
+    const Index f = mask.rows() / steps;
+    out.resize(steps, mask.cols());
+    for (Index n = 0; n < mask.cols(); ++n)
+        for (Index t = 0; t < steps; ++t) {
+            const auto block = mask.col(n).segment(t * f, f);
+            const Index on = (block.array() != S(0)).count();
+            if (on != 0 && on != f)
+                throw DataError(std::string(what) + ": expected each step's mask to be all 0 (padding) or all 1, found " + std::to_string(on) +
+                                " of " + std::to_string(f) + " set at step " + std::to_string(t) + ", sample " + std::to_string(n));
+            out(t, n) = on ? S(1) : S(0);
+        }
+}
+
+template <class S>
+void check_flat(const Matrix<S>& x, Index rows, const char* what, const char* part = "inputs") {
+    if (x.rows() != rows)
+        throw ShapeError(std::string(what) + ": expected " + part + " with " + std::to_string(rows) +
+                         " rows (steps x features, time-major), found " + std::to_string(x.rows()));
+    if (x.cols() == 0) throw DataError(std::string(what) + ": expected at least one sequence, found 0 columns");
+}
+
+// Targets or a mask shaped like the targets: rows x cols.
+template <class M>
+void check_like(const M& m, Index rows, Index cols, const char* what, const char* part) {
+    if (m.rows() != rows || m.cols() != cols)
+        throw ShapeError(std::string(what) + ": expected " + part + " " + std::to_string(rows) + "x" + std::to_string(cols) + ", found " +
+                         shape_of(m));
+}
+
+}  // namespace detail
 
 LATENT_NAMESPACE_END
