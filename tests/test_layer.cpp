@@ -1,6 +1,6 @@
-// The layer contract (layers/layer.hpp), for every built-in layer: backward
-// before any forward throws latent::Error (never dereferences a null cache);
-// output_shape(in) and output_shape(); shape and option errors name the layer.
+// The layer contract (layers/layer.hpp): in every built-in layer a backward before
+// any forward throws latent::Error or (needing nothing from forward) passes dy
+// through; output_shape(in) and output_shape(); shape and option errors name the layer.
 #include "support.hpp"
 
 #include <functional>
