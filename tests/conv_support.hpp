@@ -1,4 +1,5 @@
-// Helpers for the image-layer tests (test_conv, test_pool, test_batchnorm).
+// Helpers for the image-layer tests (test_conv2d, test_conv_transpose2d,
+// test_conv_engine, test_pool2d, test_upsample2d, test_reshape, test_batch_norm).
 #pragma once
 
 #include <cmath>
@@ -58,6 +59,43 @@ inline latent::testing::GradientReport gradcheck(latent::Layer<double>& layer, l
     MatD x(in.size(), batch);
     s.rng.fill_uniform(x, -1.0, 1.0);
     return latent::testing::check_layer(layer, s.params, x, s.rng, mode);
+}
+
+// Runs a layer against a golden case: x = fill(.., 0.37, 0.1), weight =
+// 0.5 fill(.., 0.23, 0.7), bias = fill(.., 1.1, 0.2), upstream g = fill(.., 0.7, 0.3).
+template <class L>
+void check_golden(L& layer, latent::Shape in, Index batch, const std::vector<double>& y, const std::vector<double>& dx,
+                  const std::vector<double>& dw, const std::vector<double>& db) {
+    conv_test::Standalone s(layer, in);
+    conv_test::copy_into(layer.weight(), 0.5 * fill(layer.weight().rows(), layer.weight().cols(), 0.23, 0.7));
+    conv_test::copy_into(layer.bias(), fill(layer.bias().rows(), 1, 1.1, 0.2));
+    const MatD x = fill(in.size(), batch, 0.37, 0.1);
+    layer.set_input_grad(true);
+    const MatD& out = layer.forward(x, latent::Mode::train);
+    REQUIRE(out.rows() == layer.output_shape().size());
+    CHECK(conv_test::max_abs_diff(out, y) < 1e-12);
+    s.params.zero_grad();
+    const MatD g = fill(out.rows(), out.cols(), 0.7, 0.3);
+    const MatD& dxo = layer.backward(g);
+    CHECK(conv_test::max_abs_diff(dxo, dx) < 1e-12);
+    const auto views = layer.parameters();
+    REQUIRE(views.size() == 2);
+    CHECK(views[0].name == "weight");
+    CHECK(conv_test::max_abs_diff(views[0].grad, dw) < 1e-12);
+    CHECK(conv_test::max_abs_diff(views[1].grad, db) < 1e-12);
+}
+
+// Runs a parameterless layer against a golden case: forward fill(.., 0.37, 0.1),
+// backward fill(.., 0.7, 0.3), as the golden script.
+inline void check_golden(latent::Layer<double>& layer, latent::Shape in, Index batch, latent::Shape expected_out,
+                         const std::vector<double>& y, const std::vector<double>& dx) {
+    conv_test::Standalone s(layer, in);
+    REQUIRE(layer.output_shape() == expected_out);
+    const MatD x = fill(in.size(), batch, 0.37, 0.1);
+    const MatD& out = layer.forward(x, latent::Mode::train);
+    CHECK(conv_test::max_abs_diff(out, y) < 1e-12);
+    const MatD& d = layer.backward(fill(out.rows(), out.cols(), 0.7, 0.3));
+    CHECK(conv_test::max_abs_diff(d, dx) < 1e-12);
 }
 
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }

@@ -1,6 +1,6 @@
-// The layer contract's misuse cases, for every built-in layer: backward
-// before any forward throws latent::Error (never dereferences a null cache);
-// the layers whose backward needs nothing from forward pass dy through.
+// The layer contract (layers/layer.hpp): in every built-in layer a backward before
+// any forward throws latent::Error or (needing nothing from forward) passes dy
+// through; output_shape(in) and output_shape(); shape and option errors name the layer.
 #include "support.hpp"
 
 #include <functional>
@@ -8,9 +8,28 @@
 #include <latent/latent.hpp>
 
 using namespace latent;
+using latent::testing::build_standalone;
 using latent_test::MatD;
 
 namespace {
+
+// A layer that only accepts one input shape: stands in for the conv layers
+// when checking how Sequential reports an incompatible child.
+class FixedInput : public Layer<double> {
+public:
+    explicit FixedInput(Shape need) : need_(need) {}
+    std::string type() const override { return "FixedInput"; }
+    Shape compute_output_shape(Shape in) const override {
+        if (in != need_) throw ShapeError("layer FixedInput: expected input " + need_.str() + ", found " + in.str());
+        return in;
+    }
+    const Mat& forward(const Mat& x, Mode) override { return x; }
+    const Mat& backward(const Mat& dy) override { return dy; }
+    LayerConfig config() const override { return LayerConfig("FixedInput"); }
+
+private:
+    Shape need_;
+};
 
 struct Case {
     const char* name;
@@ -73,14 +92,75 @@ TEST_CASE("backward before forward throws latent::Error in every layer", "[layer
     }
 }
 
-TEST_CASE("TiedDense: backward before forward throws latent::Error", "[layers]") {
-    auto enc = std::make_unique<Sequential<double>>();
-    enc->add<Dense<double>>(3);
-    auto dec = std::make_unique<Sequential<double>>();
-    dec->add(std::make_unique<TiedDense<double>>(0));
-    Autoencoder<double> ae(std::move(enc), std::move(dec));
-    Rng rng(2);
-    ae.build(Shape{5}, rng);
-    LATENT_CHECK_THROWS_WITH_ALL(ae.decoder().backward(MatD::Ones(5, 2)), Error, "backward", "forward");
-    LATENT_CHECK_THROWS_WITH_ALL(ae.network().backward(MatD::Ones(5, 2)), Error, "backward", "forward");
+TEST_CASE("a concrete layer offers both output_shape(in) and the built output_shape()", "[layers]") {
+    Rng rng(3);
+    Dense<double> d(5);
+    ParamBuffer<double> p;
+    build_standalone(d, Shape{4}, p, rng);
+    CHECK(d.output_shape(Shape{7}) == Shape{5});  // what it would give for another input
+    CHECK(d.output_shape() == Shape{5});           // what it was built with
+    CHECK(d.input_shape() == Shape{4});
+    Activation<double> a(Act::relu);
+    CHECK(a.output_shape(Shape{3, 2, 2}) == Shape{3, 2, 2});
+}
+
+TEST_CASE("incompatible layers: ShapeError naming the layer and both shapes", "[layers][shapes]") {
+    SECTION("a child that needs another input shape") {
+        Sequential<double> s;
+        s.add<Dense<double>>(8).add(std::make_unique<FixedInput>(Shape{1, 4, 4}), "conv_in");
+        LATENT_CHECK_THROWS_WITH_ALL(s.build(Shape{5}), ShapeError, "conv_in", "FixedInput", "(1x4x4)", "(8)");
+    }
+    SECTION("a tied decoder whose input does not match the tied Dense") {
+        auto enc = std::make_unique<Sequential<double>>();
+        enc->add<Dense<double>>(8).add<Dense<double>>(4);
+        auto dec = std::make_unique<Sequential<double>>();
+        dec->add<TiedDense<double>>(0);  // expects 8 inputs, gets the code's 4
+        Autoencoder<double> ae(std::move(enc), std::move(dec));
+        Rng rng(1);
+        LATENT_CHECK_THROWS_WITH_ALL(ae.build(Shape{10}, rng), ShapeError, "TiedDense", "(8)", "(4)");
+    }
+    SECTION("forward with the wrong number of features") {
+        Dense<double> d(3);
+        ParamBuffer<double> p;
+        Rng rng(2);
+        build_standalone(d, Shape{4}, p, rng);
+        const MatD x = MatD::Zero(5, 2);
+        LATENT_CHECK_THROWS_WITH_ALL(d.forward(x, Mode::infer), ShapeError, "Dense", "4", "5");
+    }
+    SECTION("backward with the wrong gradient shape") {
+        Dense<double> d(3);
+        ParamBuffer<double> p;
+        Rng rng(3);
+        build_standalone(d, Shape{4}, p, rng);
+        const MatD x = MatD::Zero(4, 2);
+        d.forward(x, Mode::train);
+        const MatD dy = MatD::Zero(3, 5);
+        LATENT_CHECK_THROWS_WITH_ALL(d.backward(dy), ShapeError, "Dense", "3x2", "3x5");
+    }
+    SECTION("an empty Sequential") {
+        Sequential<double> s;
+        CHECK_THROWS_AS(s.build(Shape{3}), ShapeError);
+    }
+    SECTION("reconstruct with the wrong number of features") {
+        Rng rng(4);
+        DenseAutoencoderOptions o;
+        o.sizes = {6, 3};
+        auto ae = make_dense_autoencoder<double>(o, rng);
+        const MatD x = MatD::Zero(7, 2);
+        LATENT_CHECK_THROWS_WITH_ALL(ae.reconstruct(x), ShapeError, "6", "7");
+        LATENT_CHECK_THROWS_WITH_ALL(ae.encode(x), ShapeError, "6", "7");
+        const MatD z = MatD::Zero(4, 2);
+        LATENT_CHECK_THROWS_WITH_ALL(ae.decode(z), ShapeError, "3", "4");
+    }
+}
+
+TEST_CASE("bad layer options are ConfigErrors", "[layers]") {
+    CHECK_THROWS_AS(Dense<double>(0), ConfigError);
+    CHECK_THROWS_AS(GaussianNoise<double>(-1), ConfigError);
+    Rng rng(5);
+    DenseAutoencoderOptions o;
+    o.sizes = {6};
+    CHECK_THROWS_AS(make_dense_autoencoder<double>(o, rng), ConfigError);
+    o.sizes = {6, 0};
+    CHECK_THROWS_AS(make_dense_autoencoder<double>(o, rng), ConfigError);
 }

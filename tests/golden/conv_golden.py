@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Golden values for tests/test_conv.cpp, tests/test_pool.cpp and
-tests/test_batchnorm.cpp, computed once with PyTorch (Debian's python3-torch
+"""Golden values for tests/test_conv2d.cpp, test_conv_transpose2d.cpp,
+test_pool2d.cpp, test_upsample2d.cpp and test_batch_norm.cpp, computed once with PyTorch (Debian's python3-torch
 1.13, float64) and pasted there as literals.
 
 Run:  /usr/bin/python3 tests/golden/conv_golden.py > tests/golden/conv_golden_values.hpp

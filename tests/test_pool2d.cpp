@@ -1,12 +1,12 @@
-// MaxPool2D, AvgPool2D, Upsample2D, Flatten and Reshape: PyTorch golden
-// values, Keras 'same' and ceil-mode shapes, deterministic max ties,
-// gradient checks, errors, configs.
+// MaxPool2D and AvgPool2D (layers/pool2d.hpp): PyTorch golden values, Keras
+// 'same' and ceil-mode shapes, deterministic max ties, gradient checks; and the
+// image layers' (pooling, Upsample2D, Flatten, Reshape) threads, errors, configs.
 #include "conv_support.hpp"
 #include "golden/conv_golden_values.hpp"
 
 #include <limits>
 
-using conv_test::fill;
+using conv_test::check_golden;
 using conv_test::MatD;
 using latent::AvgPool2D;
 using latent::Index;
@@ -19,18 +19,6 @@ using latent::Size2;
 using latent::Upsample2D;
 
 namespace {
-
-// Forward fill(.., 0.37, 0.1), backward fill(.., 0.7, 0.3), as the golden script.
-void check_golden(latent::Layer<double>& layer, Shape in, Index batch, Shape expected_out, const std::vector<double>& y,
-                  const std::vector<double>& dx) {
-    conv_test::Standalone s(layer, in);
-    REQUIRE(layer.output_shape() == expected_out);
-    const MatD x = fill(in.size(), batch, 0.37, 0.1);
-    const MatD& out = layer.forward(x, latent::Mode::train);
-    CHECK(conv_test::max_abs_diff(out, y) < 1e-12);
-    const MatD& d = layer.backward(fill(out.rows(), out.cols(), 0.7, 0.3));
-    CHECK(conv_test::max_abs_diff(d, dx) < 1e-12);
-}
 
 PoolOptions opts(Size2 stride, Padding pad, bool ceil_mode = false, bool include_pad = false) {
     PoolOptions o;
@@ -67,15 +55,6 @@ TEST_CASE("AvgPool2D matches PyTorch with and without counting the padding", "[p
     check_golden(incl, Shape{2, 6, 5}, 1, Shape{2, 3, 3}, golden::avgpool_k3s2p1_incl_y, golden::avgpool_k3s2p1_incl_dx);
     AvgPool2D<double> excl(3, opts(2, Padding(1), true, false));
     check_golden(excl, Shape{2, 6, 5}, 1, Shape{2, 4, 3}, golden::avgpool_k3s2p1_excl_y, golden::avgpool_k3s2p1_excl_dx);
-}
-
-TEST_CASE("Upsample2D matches PyTorch: bilinear (half-pixel and align_corners) and nearest", "[pool][golden]") {
-    Upsample2D<double> b2(2, Interpolation::bilinear);
-    check_golden(b2, Shape{2, 3, 4}, 1, Shape{2, 6, 8}, golden::bilinear2_y, golden::bilinear2_dx);
-    Upsample2D<double> ac(Size2(2, 3), Interpolation::bilinear, true);
-    check_golden(ac, Shape{1, 3, 4}, 1, Shape{1, 6, 12}, golden::bilinear_ac_y, golden::bilinear_ac_dx);
-    Upsample2D<double> n3(3);
-    check_golden(n3, Shape{1, 2, 3}, 1, Shape{1, 6, 9}, golden::nearest3_y, golden::nearest3_dx);
 }
 
 TEST_CASE("pooling shapes: Keras 'same', ceil mode, and the 28 -> 14 -> 7 -> 4 chain", "[pool][shapes]") {
@@ -241,42 +220,6 @@ TEST_CASE("MaxPool2D gradients with more than 100 inputs", "[pool][gradcheck]") 
     conv_test::Standalone st(mp, Shape{4, 7, 7});
     const MatD x = distinct_values(196, 2, st.rng);
     CONV_CHECK_GRADIENT(latent::testing::check_layer(mp, st.params, x, st.rng));
-}
-
-TEST_CASE("Upsample2D gradients: nearest and bilinear, odd sizes, rectangular factors", "[pool][gradcheck]") {
-    for (Size2 f : {Size2(2), Size2(3, 2), Size2(1, 3)})
-        for (Shape in : {Shape{2, 3, 5}, Shape{1, 7, 4}}) {
-            INFO("scale " << f.str() << " input " << in.str());
-            Upsample2D<double> n(f);
-            CONV_CHECK_GRADIENT(conv_test::gradcheck(n, in, 2));
-            Upsample2D<double> b(f, Interpolation::bilinear);
-            CONV_CHECK_GRADIENT(conv_test::gradcheck(b, in, 2));
-            Upsample2D<double> ac(f, Interpolation::bilinear, true);
-            CONV_CHECK_GRADIENT(conv_test::gradcheck(ac, in, 2));
-        }
-}
-
-TEST_CASE("Flatten and Reshape pass the data through and check sizes", "[pool][shapes]") {
-    latent::Flatten<double> f;
-    CHECK(f.output_shape(Shape{16, 4, 4}) == Shape(256));
-    latent::Reshape<double> r(Shape{4, -1, 4});
-    CHECK(r.output_shape(Shape{64}) == Shape(4, 4, 4));
-    conv_test::Standalone s(r, Shape{64});
-    MatD x(64, 3);
-    s.rng.fill_normal(x);
-    CHECK(&r.forward(x, latent::Mode::train) == &x);
-    CHECK_THROWS_AS(latent::Reshape<double>(Shape{4, 4, 4}).output_shape(Shape{63}), latent::ShapeError);
-    CHECK_THROWS_AS(latent::Reshape<double>(Shape{4, -1, 5}).output_shape(Shape{64}), latent::ShapeError);
-    CHECK_THROWS_AS(latent::Reshape<double>(Shape{-1, -1, 4}), latent::ConfigError);
-    try {
-        (void)latent::Reshape<double>(Shape{2, 3, 4}).output_shape(Shape{5, 5});
-        FAIL("expected ShapeError");
-    } catch (const latent::ShapeError& e) {
-        const std::string m = e.what();
-        CHECK(conv_test::contains(m, "Reshape"));
-        CHECK(conv_test::contains(m, "(2x3x4)"));
-        CHECK(conv_test::contains(m, "(5x5x1)"));
-    }
 }
 
 TEST_CASE("image layers split over threads give bitwise the same results as one thread", "[pool][threads]") {
