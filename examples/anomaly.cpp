@@ -1,14 +1,18 @@
 // anomaly: the one-class protocol on Fashion-MNIST. For each class c, train
 // an autoencoder on the training images of class c only, score every test
-// image by its reconstruction error, and measure how well the score separates
-// class c (normal) from the other nine (anomalies): ROC AUC and PR AUC, with
-// the threshold set for a 5% false-positive rate on held-out normal images.
-// Beside it, two raw-pixel baselines computed here: the distance to the k-th
-// nearest normal training image, and the PCA reconstruction error.
+// image, and measure how well the score separates class c (normal) from the
+// other nine (anomalies): ROC AUC and PR AUC, with the threshold set for a 5%
+// false-positive rate on held-out normal images.
+//
+// The detector (--detector ensemble, the default): the autoencoder's
+// reconstruction error smoothed by a 1-pixel Gaussian, plus the distance to
+// the nearest normal training image after the same smoothing, each as a
+// log-score standardized on the held-out normal images (ScoreEnsemble).
+// --detector ae scores by the autoencoder alone. Beside it, the baselines:
+// kNN on raw and on smoothed pixels, and the PCA reconstruction error.
 #include "common/common.hpp"
 
 #include <latent/apps/anomaly.hpp>
-#include <latent/apps/latent_index.hpp>
 #include <latent/apps/pca.hpp>
 #include <latent/layers/conv2d.hpp>
 #include <latent/layers/conv_transpose2d.hpp>
@@ -67,14 +71,21 @@ int main(int argc, char** argv) {
     CLI::App app{"One-class anomaly detection on Fashion-MNIST: autoencoder reconstruction error vs kNN and PCA baselines"};
     ex::CommonFlags flags;
     ex::add_common_flags(app, flags, 20, 64);
-    std::string model = "dense", classes_arg;
+    std::string model = "dense", classes_arg, detector = "ensemble";
     Index code = 32, knn_k = 1, pca_components = 32;
-    double lr = 1e-3, fpr = 0.05, val_fraction = 0.1;
+    double lr = 1e-3, fpr = 0.05, val_fraction = 0.1, smooth = 1.0;
     app.add_option("--model", model, "Autoencoder: dense (784-256-64-code) or conv (two stride-2 convs, code, two transposed convs)")
         ->capture_default_str()
         ->check(CLI::IsMember({"dense", "conv"}));
     app.add_option("--code", code, "Code size")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--lr", lr, "Adam learning rate")->capture_default_str();
+    app.add_option("--detector", detector, "ensemble (AE error + kNN distance, standardized on held-out normals) or ae (AE error alone)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"ensemble", "ae"}));
+    app.add_option("--smooth", smooth,
+                   "Gaussian smoothing (pixels) of the AE's error and of the images kNN compares (0: pixel MSE, raw pixels)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     app.add_option("--knn", knn_k, "Baseline: distance to the k-th nearest normal training image")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--pca", pca_components, "Baseline: PCA components")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--fpr", fpr, "Target false-positive rate for the threshold (on held-out normal images)")->capture_default_str();
@@ -92,9 +103,10 @@ int main(int argc, char** argv) {
         const std::vector<int> classes = parse_classes(classes_arg, data.classes);
 
         Mat all_scores(static_cast<Index>(classes.size()), data.test_x.cols());  // --npy: class x image
-        ex::Table table({"normal class", "AE ROC AUC", "AE PR AUC", "recall@thr", "FPR@thr", "kNN ROC AUC", "PCA ROC AUC", "train s"});
+        ex::Table table({"normal class", "detector ROC AUC", "PR AUC", "recall@thr", "FPR@thr", "AE alone", "kNN raw", "kNN smoothed",
+                         "PCA", "train s"});
         std::vector<ex::Json> per_class;
-        double sum_ae = 0, sum_knn = 0, sum_pca = 0, sum_pr = 0;
+        double sum_det = 0, sum_pr = 0, sum_ae = 0, sum_knn = 0, sum_knn_s = 0, sum_pca = 0;
         for (int c : classes) {
             ex::Timer t;
             std::vector<Index> idx;
@@ -115,16 +127,31 @@ int main(int argc, char** argv) {
             fo.seed = flags.seed + static_cast<std::uint64_t>(c);
             det.fit(train, adam, fo);
             const double train_seconds = t.seconds();
-            det.calibrate_fpr(val, fpr);
-            const latent::AnomalyReport r = det.evaluate(data.test_x, labels);
-            if (!npy.empty()) all_scores.row(static_cast<Index>(per_class.size())) = det.score(data.test_x).transpose();
+            det.set_smoothing(smooth, data.shape);
+            const latent::Vector<double> ae_val = det.score(val).cast<double>(), ae_test = det.score(data.test_x).cast<double>();
 
-            // kNN: distance to the k-th nearest normal training image
-            latent::VectorIndex<float> index;
-            index.add(train);
-            const auto knn = index.search(data.test_x, knn_k);
-            const latent::Vector<float> knn_score = knn.distances.row(knn_k - 1).transpose();
-            const double auc_knn = latent::roc_auc(knn_score, labels);
+            // kNN: distance to the nearest (k-th) normal training image, raw and smoothed
+            latent::KnnDetector<float> knn(knn_k), knn_smooth(knn_k);
+            knn.fit(train);
+            knn_smooth.set_smoothing(smooth, data.shape);
+            knn_smooth.fit(train);
+            const latent::Vector<double> knn_test = knn.score(data.test_x).cast<double>();
+            const latent::Vector<double> knn_s_val = knn_smooth.score(val).cast<double>(), knn_s_test = knn_smooth.score(data.test_x).cast<double>();
+
+            // the detector's scores: the AE alone, or the ensemble calibrated on the held-out normals
+            latent::Vector<double> det_val = ae_val, det_test = ae_test;
+            if (detector == "ensemble") {
+                latent::ScoreEnsemble ens;
+                ens.fit({ae_val, knn_s_val});
+                det_val = ens.combine({ae_val, knn_s_val});
+                det_test = ens.combine({ae_test, knn_s_test});
+            }
+            const double threshold = latent::threshold_at_fpr(det_val, fpr);
+            const latent::BinaryCounts at = latent::confusion_at(det_test, labels, threshold);
+            const double auc_det = latent::roc_auc(det_test, labels), pr_det = latent::average_precision(det_test, labels);
+            const double auc_ae = latent::roc_auc(ae_test, labels);
+            const double auc_knn = latent::roc_auc(knn_test, labels), auc_knn_s = latent::roc_auc(knn_s_test, labels);
+            if (!npy.empty()) all_scores.row(static_cast<Index>(per_class.size())) = det_test.transpose().cast<float>();
 
             // PCA reconstruction error
             latent::PCA<float> pca(pca_components);
@@ -134,35 +161,44 @@ int main(int argc, char** argv) {
             const double auc_pca = latent::roc_auc(pca_score, labels);
 
             const std::string& name = data.class_names[static_cast<std::size_t>(c)];
-            table.row({std::to_string(c) + " " + name, ex::num(r.roc_auc), ex::num(r.pr_auc), ex::num(r.at_threshold.recall(), 3),
-                       ex::num(r.at_threshold.false_positive_rate(), 3), ex::num(auc_knn), ex::num(auc_pca), ex::num(train_seconds, 1)});
-            std::cerr << "class " << c << " (" << name << "): AE " << ex::num(r.roc_auc) << ", kNN " << ex::num(auc_knn) << ", PCA "
-                      << ex::num(auc_pca) << "  [" << ex::num(t.seconds(), 1) << " s]\n";
+            table.row({std::to_string(c) + " " + name, ex::num(auc_det), ex::num(pr_det), ex::num(at.recall(), 3),
+                       ex::num(at.false_positive_rate(), 3), ex::num(auc_ae), ex::num(auc_knn), ex::num(auc_knn_s), ex::num(auc_pca),
+                       ex::num(train_seconds, 1)});
+            std::cerr << "class " << c << " (" << name << "): detector " << ex::num(auc_det) << ", AE alone " << ex::num(auc_ae)
+                      << ", kNN " << ex::num(auc_knn) << ", kNN smoothed " << ex::num(auc_knn_s) << ", PCA " << ex::num(auc_pca) << "  ["
+                      << ex::num(t.seconds(), 1) << " s]\n";
             per_class.push_back(ex::Json()
                                     .set("class", c)
                                     .set("name", name)
-                                    .set("ae_roc_auc", r.roc_auc)
-                                    .set("ae_pr_auc", r.pr_auc)
-                                    .set("threshold", r.threshold)
-                                    .set("recall_at_threshold", r.at_threshold.recall())
-                                    .set("precision_at_threshold", r.at_threshold.precision())
-                                    .set("fpr_at_threshold", r.at_threshold.false_positive_rate())
+                                    .set("ae_roc_auc", auc_det)
+                                    .set("ae_pr_auc", pr_det)
+                                    .set("ae_alone_roc_auc", auc_ae)
+                                    .set("threshold", threshold)
+                                    .set("recall_at_threshold", at.recall())
+                                    .set("precision_at_threshold", at.precision())
+                                    .set("fpr_at_threshold", at.false_positive_rate())
                                     .set("knn_roc_auc", auc_knn)
+                                    .set("knn_smoothed_roc_auc", auc_knn_s)
                                     .set("pca_roc_auc", auc_pca)
                                     .set("train_seconds", train_seconds));
-            sum_ae += r.roc_auc;
-            sum_pr += r.pr_auc;
+            sum_det += auc_det;
+            sum_pr += pr_det;
+            sum_ae += auc_ae;
             sum_knn += auc_knn;
+            sum_knn_s += auc_knn_s;
             sum_pca += auc_pca;
         }
         const double n = static_cast<double>(classes.size());
-        table.row({"mean", ex::num(sum_ae / n), ex::num(sum_pr / n), "", "", ex::num(sum_knn / n), ex::num(sum_pca / n), ""});
+        table.row({"mean", ex::num(sum_det / n), ex::num(sum_pr / n), "", "", ex::num(sum_ae / n), ex::num(sum_knn / n), ex::num(sum_knn_s / n),
+                   ex::num(sum_pca / n), ""});
         std::cout << '\n';
         table.print();
-        std::cout << "\nthreshold: " << ex::num(fpr * 100, 1) << "% false positives on " << ex::num(val_fraction * 100, 0)
-                  << "% held-out normal training images; PR AUC with the other nine classes as the positive (anomaly)\n"
-                  << "class, so chance level is 0.9; scores: AE = reconstruction MSE, kNN = distance to the " << knn_k
-                  << "-th nearest normal training image, PCA = squared reconstruction error; total " << ex::num(total.seconds(), 1) << " s\n";
+        std::cout << "\ndetector: " << (detector == "ensemble" ? "AE error + kNN distance (log-scores standardized on held-out normals)" : "AE error")
+                  << ", smoothing " << smooth << " px; threshold: " << ex::num(fpr * 100, 1) << "% false positives on "
+                  << ex::num(val_fraction * 100, 0) << "% held-out normal training images\n"
+                  << "PR AUC with the other nine classes as the positive (anomaly) class, so chance level is 0.9; kNN = distance to the "
+                  << knn_k << "-th nearest normal training image; PCA = squared reconstruction error; total " << ex::num(total.seconds(), 1)
+                  << " s\n";
 
         ex::write_npy(npy, all_scores);
         ex::write_json(flags.json, ex::Json()
@@ -170,9 +206,13 @@ int main(int argc, char** argv) {
                                        .set("model", model)
                                        .set("code", static_cast<long>(code))
                                        .set("epochs", flags.epochs)
-                                       .set("mean_ae_roc_auc", sum_ae / n)
+                                       .set("detector", detector)
+                                       .set("smoothing", smooth)
+                                       .set("mean_ae_roc_auc", sum_det / n)
                                        .set("mean_ae_pr_auc", sum_pr / n)
+                                       .set("mean_ae_alone_roc_auc", sum_ae / n)
                                        .set("mean_knn_roc_auc", sum_knn / n)
+                                       .set("mean_knn_smoothed_roc_auc", sum_knn_s / n)
                                        .set("mean_pca_roc_auc", sum_pca / n)
                                        .set("knn_k", static_cast<long>(knn_k))
                                        .set("pca_components", static_cast<long>(pca_components))

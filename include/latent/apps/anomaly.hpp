@@ -7,8 +7,21 @@
 //   std::vector<int> flags = det.predict(x);    // 1 = anomaly (score > threshold)
 //   auto report = det.evaluate(x, labels);      // ROC AUC, PR AUC, precision/recall at the threshold
 //
-// score(x)_j          = the model's loss on column j (mean over features; MSE unless set_loss changed it)
+// score(x)_j          = the model's loss on column j (mean over features; MSE unless set_loss changed it),
+//                       or with set_smoothing(sigma, image shape) the mean of the squared error
+//                       smoothed by a Gaussian of sigma pixels (data/image_filter.hpp): the
+//                       low frequencies of the error, which tell a wrong shape from a
+//                       one-pixel misalignment of the right one (pixel MSE cannot)
 // feature_scores(x)   = (x - reconstruct(x))^2 element-wise (which pixels are wrong)
+//
+// KnnDetector scores a sample by its distance to the k-th nearest normal
+// training sample (after the same optional smoothing), and ScoreEnsemble
+// sums several detectors' scores, each as log(score) standardized on
+// held-out normal data:
+//   latent::ScoreEnsemble ens;
+//   ens.fit({ae.score(x_val).cast<double>(), knn.score(x_val).cast<double>()});
+//   Vector<double> s = ens.combine({ae.score(x).cast<double>(), knn.score(x).cast<double>()});
+//   double t = latent::threshold_at_fpr(ens.combine(...val...), 0.05);
 #pragma once
 
 #include "latent/core/abi.hpp"
@@ -18,6 +31,8 @@
 #include <limits>
 #include <vector>
 
+#include "latent/apps/latent_index.hpp"
+#include "latent/data/image_filter.hpp"
 #include "latent/metrics/ranking.hpp"
 #include "latent/models/autoencoder.hpp"
 #include "latent/optim/optimizer.hpp"
@@ -44,7 +59,39 @@ inline double quantile_sorted(const std::vector<double>& sorted, double q) {
     return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
+// The smallest score t of sorted normal scores such that at most a fraction
+// `fpr` of them lies above t.
+inline double threshold_at_fpr_sorted(const std::vector<double>& sorted, double fpr, const char* what) {
+    if (!(fpr >= 0 && fpr < 1)) throw ConfigError(std::string(what) + ": expected a rate in [0, 1), found " + std::to_string(fpr));
+    if (sorted.empty()) throw DataError(std::string(what) + ": expected normal scores, found none");
+    const auto n = sorted.size();
+    const auto allowed = static_cast<std::size_t>(std::floor(fpr * static_cast<double>(n) + 1e-9));  // scores allowed above t
+    return sorted[n - 1 - allowed];
+}
+
+template <class S>
+std::vector<double> sorted_values(const Vector<S>& s) {
+    std::vector<double> v(static_cast<std::size_t>(s.size()));
+    for (Index i = 0; i < s.size(); ++i) v[static_cast<std::size_t>(i)] = static_cast<double>(s(i));
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+inline void check_smoothing(double sigma, Shape image, Index input_size, const char* what) {
+    if (!(sigma >= 0) || !std::isfinite(sigma)) throw ConfigError(std::string(what) + ": expected sigma >= 0, found " + std::to_string(sigma));
+    if (sigma > 0 && (image.size() != input_size || image.h < 2 || image.w < 2))
+        throw ShapeError(std::string(what) + ": expected an image shape C x H x W (H, W >= 2) of " + std::to_string(input_size) +
+                         " values, found " + image.str());
+}
+
 }  // namespace detail
+
+// The threshold that flags at most a fraction `fpr` of the given normal
+// (validation) scores: the rule of AnomalyDetector::calibrate_fpr.
+template <class S>
+double threshold_at_fpr(const Vector<S>& normal_scores, double fpr) {
+    return detail::threshold_at_fpr_sorted(detail::sorted_values(normal_scores), fpr, "threshold_at_fpr");
+}
 
 template <class S>
 class AnomalyDetector {
@@ -63,10 +110,22 @@ public:
         return latent::fit(model_, optimizer, normal, normal, options);
     }
 
-    // One score per column: the model's per-sample reconstruction loss.
+    // Score the error after Gaussian smoothing of sigma pixels (0: the
+    // model's loss, the default); `image` is one input's C x H x W.
+    void set_smoothing(double sigma, Shape image) {
+        detail::check_smoothing(sigma, image, model_.input_size(), "AnomalyDetector::set_smoothing");
+        sigma_ = sigma;
+        image_ = image;
+        calibrated_ = false;  // a threshold on the other score means nothing now
+    }
+    double smoothing() const { return sigma_; }
+
+    // One score per column: the model's per-sample reconstruction loss, or
+    // the smoothed error (set_smoothing).
     Vector<S> score(const Mat& x) {
         check_input(x, "AnomalyDetector::score");
-        return model_.reconstruction_error(x);
+        if (sigma_ == 0) return model_.reconstruction_error(x);
+        return smoothed_error(model_.reconstruct(x), x);
     }
 
     // Serving: score() above uses the model's own buffers (one thread at a
@@ -76,12 +135,19 @@ public:
     AutoencoderPredictor<S> make_predictor() const { return AutoencoderPredictor<S>(model_); }
     S score_sample(const Eigen::Ref<const Vector<S>>& x, AutoencoderPredictor<S>& p) const {
         check_predictor(p, "AnomalyDetector::score_sample");
-        return p.score_sample(x);
+        if (sigma_ == 0) return p.score_sample(x);
+        Mat rec(x.size(), 1);
+        p.reconstruct(x, rec);
+        return smoothed_error(rec, x)(0);
     }
-    // Scores of the columns of x into out (no allocation after the first call of a batch size).
+    // Scores of the columns of x into out (no allocation after the first
+    // call of a batch size, unless smoothing is on).
     void score(const Eigen::Ref<const Mat>& x, Eigen::Ref<Vector<S>> out, AutoencoderPredictor<S>& p) const {
         check_predictor(p, "AnomalyDetector::score");
-        p.score(x, out);
+        if (sigma_ == 0) return p.score(x, out);
+        Mat rec(x.rows(), x.cols());
+        p.reconstruct(x, rec);
+        out = smoothed_error(rec, x);
     }
     // score_sample(x) > threshold.
     bool is_anomaly(const Eigen::Ref<const Vector<S>>& x, AutoencoderPredictor<S>& p) const {
@@ -107,10 +173,8 @@ public:
     // fraction `fpr` of the normal validation data scores above t.
     double calibrate_fpr(const Mat& normal_val, double fpr) {
         if (!(fpr >= 0 && fpr < 1)) throw ConfigError("AnomalyDetector::calibrate_fpr: expected a rate in [0, 1), found " + std::to_string(fpr));
-        const auto s = sorted_scores(normal_val, "AnomalyDetector::calibrate_fpr");
-        const auto n = s.size();
-        const auto allowed = static_cast<std::size_t>(std::floor(fpr * static_cast<double>(n) + 1e-9));  // columns allowed above t
-        threshold_ = s[n - 1 - allowed];
+        threshold_ = detail::threshold_at_fpr_sorted(sorted_scores(normal_val, "AnomalyDetector::calibrate_fpr"), fpr,
+                                                     "AnomalyDetector::calibrate_fpr");
         calibrated_ = true;
         return threshold_;
     }
@@ -165,17 +229,118 @@ private:
         if (!calibrated_)
             throw Error(std::string(what) + ": no threshold yet; call calibrate_quantile, calibrate_fpr or set_threshold first");
     }
+    // Mean over features of the smoothed squared error of each column.
+    template <class X>
+    Vector<S> smoothed_error(const Mat& rec, const X& x) const {
+        const Mat smooth = gaussian_blur<S>(rec - x, image_, sigma_);
+        return smooth.colwise().squaredNorm().transpose() / static_cast<S>(smooth.rows());
+    }
     std::vector<double> sorted_scores(const Mat& x, const char* what) {
         check_input(x, what);
-        const Vector<S> s = model_.reconstruction_error(x);
-        std::vector<double> v(s.data(), s.data() + s.size());
-        std::sort(v.begin(), v.end());
-        return v;
+        return detail::sorted_values<S>(score(x));
     }
 
     Autoencoder<S> model_;
+    double sigma_ = 0;  // > 0: score the Gaussian-smoothed error of images of shape image_
+    Shape image_;
     double threshold_ = 0;
     bool calibrated_ = false;
+};
+
+// A sample's distance to its k-th nearest normal training sample
+// (euclidean), optionally after Gaussian smoothing of images: the kNN
+// baseline of one-class anomaly detection, as a detector.
+template <class S>
+class KnnDetector {
+public:
+    using Mat = Matrix<S>;
+
+    explicit KnnDetector(Index k = 1) : k_(k) {
+        if (k < 1) throw ConfigError("KnnDetector: expected k >= 1, found " + std::to_string(k));
+    }
+    // Compare images smoothed by a Gaussian of sigma pixels (0: raw values);
+    // `image` is one sample's C x H x W. Set before fit.
+    void set_smoothing(double sigma, Shape image) {
+        detail::check_smoothing(sigma, image, image.size(), "KnnDetector::set_smoothing");
+        if (index_.size() > 0) throw Error("KnnDetector::set_smoothing: set it before fit");
+        sigma_ = sigma;
+        image_ = image;
+    }
+    // Keeps the normal samples (d x N, N >= k) to measure distances to.
+    void fit(const Mat& normal) {
+        if (normal.cols() < k_)
+            throw DataError("KnnDetector::fit: expected at least k = " + std::to_string(k_) + " normal samples, found " +
+                            std::to_string(normal.cols()));
+        if (sigma_ > 0 && normal.rows() != image_.size())
+            throw ShapeError("KnnDetector::fit: expected samples of " + std::to_string(image_.size()) + " values (" + image_.str() +
+                             "), found " + std::to_string(normal.rows()));
+        detail::check_finite(normal, "KnnDetector::fit");
+        index_ = VectorIndex<S>(Metric::euclidean);
+        index_.add(prepare(normal));
+    }
+    Vector<S> score(const Mat& x) const {
+        if (index_.size() == 0) throw Error("KnnDetector::score: call fit first");
+        const KnnResult<S> r = index_.search(prepare(x), k_);
+        return r.distances.row(k_ - 1).transpose();
+    }
+
+private:
+    Mat prepare(const Mat& x) const { return sigma_ > 0 ? gaussian_blur<S>(x, image_, sigma_) : x; }
+
+    Index k_;
+    double sigma_ = 0;
+    Shape image_;
+    VectorIndex<S> index_;
+};
+
+// Several detectors' scores as one: each member's score s becomes
+// (log(s + tiny) - mean) / std, with mean and std of the member's log-scores
+// on held-out normal data (fit), and the members are summed (combine). The
+// log makes heavy-tailed error scores comparable; the standardization gives
+// every member the same weight on normal data.
+class ScoreEnsemble {
+public:
+    void fit(const std::vector<Vector<double>>& normal_scores) {
+        if (normal_scores.empty()) throw ConfigError("ScoreEnsemble::fit: expected at least one member's scores, found none");
+        mean_.clear();
+        std_.clear();
+        for (std::size_t m = 0; m < normal_scores.size(); ++m) {
+            const Vector<double>& s = normal_scores[m];
+            if (s.size() < 2 || s.size() != normal_scores[0].size())
+                throw ShapeError("ScoreEnsemble::fit: expected every member to score the same >= 2 samples, found " +
+                                 std::to_string(s.size()) + " for member " + std::to_string(m) + " and " +
+                                 std::to_string(normal_scores[0].size()) + " for member 0");
+            const Eigen::ArrayXd l = logs(s, "ScoreEnsemble::fit");
+            const double mu = l.mean(), sd = std::sqrt((l - mu).square().sum() / static_cast<double>(l.size() - 1));
+            if (!(sd > 0)) throw DataError("ScoreEnsemble::fit: member " + std::to_string(m) + " gives every normal sample the same score");
+            mean_.push_back(mu);
+            std_.push_back(sd);
+        }
+    }
+    Vector<double> combine(const std::vector<Vector<double>>& scores) const {
+        if (mean_.empty()) throw Error("ScoreEnsemble::combine: call fit first");
+        if (scores.size() != mean_.size())
+            throw ShapeError("ScoreEnsemble::combine: expected " + std::to_string(mean_.size()) + " members' scores, found " +
+                             std::to_string(scores.size()));
+        Vector<double> out = Vector<double>::Zero(scores[0].size());
+        for (std::size_t m = 0; m < scores.size(); ++m) {
+            if (scores[m].size() != out.size())
+                throw ShapeError("ScoreEnsemble::combine: expected every member to score " + std::to_string(out.size()) +
+                                 " samples, found " + std::to_string(scores[m].size()) + " for member " + std::to_string(m));
+            out.array() += (logs(scores[m], "ScoreEnsemble::combine") - mean_[m]) / std_[m];
+        }
+        return out;
+    }
+    std::size_t members() const { return mean_.size(); }
+
+private:
+    static Eigen::ArrayXd logs(const Vector<double>& s, const char* what) {
+        if (!s.allFinite() || (s.array() < 0).any())
+            throw DataError(std::string(what) + ": expected finite scores >= 0, found a negative or non-finite one");
+        return (s.array() + 1e-30).log();
+    }
+
+    std::vector<double> mean_, std_;
 };
 
 LATENT_NAMESPACE_END

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "latent/core/tensor.hpp"
+#include "latent/data/image_filter.hpp"
 
 LATENT_NAMESPACE_BEGIN
 
@@ -73,9 +74,7 @@ Vector<double> ssim_per_image(const Matrix<S>& a, const Matrix<S>& b, Shape shap
         throw ShapeError("ssim: expected images of at least 11x11 (the Gaussian window), found " + shape.str());
     if (!(data_range > 0)) throw ConfigError("ssim: expected data_range > 0, found " + std::to_string(data_range));
 
-    double g[win], total = 0;
-    for (int i = 0; i < win; ++i) total += g[i] = std::exp(-0.5 * (i - win / 2) * (i - win / 2) / (sigma * sigma));
-    for (double& v : g) v /= total;
+    const std::vector<double> g = detail::gaussian_taps(sigma, win / 2);
     const double c1 = (0.01 * data_range) * (0.01 * data_range), c2 = (0.03 * data_range) * (0.03 * data_range);
 
     const Index H = shape.h, W = shape.w, Ho = H - win + 1, Wo = W - win + 1;
