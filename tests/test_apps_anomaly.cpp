@@ -131,3 +131,103 @@ TEST_CASE("AnomalyDetector rejects bad input", "[apps][anomaly]") {
     CHECK(std::isnan(r.threshold));
     CHECK_THROWS_AS(det.evaluate(x, {0, 1}), latent::ShapeError);
 }
+
+TEST_CASE("AnomalyDetector with smoothing scores the Gaussian-smoothed error, in batches and one sample at a time", "[apps][anomaly]") {
+    latent::Rng rng(5);
+    latent::DenseAutoencoderOptions o;
+    o.sizes = {36, 8, 4};  // 1 x 6 x 6 images
+    auto det = latent::AnomalyDetector<float>(latent::make_dense_autoencoder<float>(o, rng));
+    Mat x(36, 7);
+    rng.fill_uniform(x);
+    const latent::Shape image{1, 6, 6};
+    CHECK(det.smoothing() == 0.0);
+    const latent::Vector<float> plain = det.score(x);
+    CHECK(plain.isApprox(det.model().reconstruction_error(x)));
+    det.calibrate_fpr(x, 0.2);
+    det.set_smoothing(1.0, image);
+    CHECK_FALSE(det.calibrated());  // a threshold on the other score is dropped
+    const latent::Vector<float> s = det.score(x);
+    const Mat smooth = latent::gaussian_blur<float>(det.model().reconstruct(x) - x, image, 1.0);
+    for (Index j = 0; j < x.cols(); ++j) CHECK(s(j) == Approx(smooth.col(j).squaredNorm() / 36.0).epsilon(1e-5));
+    CHECK((s.array() < plain.array()).all());  // smoothing averages the error down
+    auto p = det.make_predictor();
+    for (Index j = 0; j < x.cols(); ++j) CHECK(det.score_sample(x.col(j), p) == Approx(s(j)).epsilon(1e-5));
+    latent::Vector<float> out(x.cols());
+    det.score(x, out, p);
+    CHECK(out.isApprox(s, 1e-5f));
+    CHECK_THROWS_AS(det.set_smoothing(1.0, latent::Shape{1, 5, 6}), latent::ShapeError);
+    CHECK_THROWS_AS(det.set_smoothing(-1.0, image), latent::ConfigError);
+    CHECK_THROWS_AS(det.set_smoothing(1.0, latent::Shape{36}), latent::ShapeError);
+}
+
+TEST_CASE("KnnDetector: distance to the k-th nearest normal sample, raw and smoothed", "[apps][anomaly]") {
+    Mat normal(4, 3);
+    normal << 0, 1, 5,  //
+        0, 0, 0,        //
+        0, 0, 0,        //
+        0, 0, 0;
+    Mat q(4, 2);
+    q << 0.5, 10, 0, 0, 0, 0, 0, 0;
+    latent::KnnDetector<float> k1(1), k2(2);
+    k1.fit(normal);
+    k2.fit(normal);
+    const latent::Vector<float> s1 = k1.score(q), s2 = k2.score(q);
+    CHECK(s1(0) == Approx(0.5f));
+    CHECK(s2(0) == Approx(0.5f));  // 0 and 1 are both 0.5 away
+    CHECK(s1(1) == Approx(5.0f));
+    CHECK(s2(1) == Approx(9.0f));
+    // smoothed: the distance between the smoothed images
+    latent::Rng rng(9);
+    Mat imgs(16, 5), qs(16, 2);
+    rng.fill_uniform(imgs);
+    rng.fill_uniform(qs);
+    latent::KnnDetector<float> ks(1);
+    ks.set_smoothing(0.8, latent::Shape{1, 4, 4});
+    ks.fit(imgs);
+    const Mat bi = latent::gaussian_blur<float>(imgs, latent::Shape{1, 4, 4}, 0.8), bq = latent::gaussian_blur<float>(qs, latent::Shape{1, 4, 4}, 0.8);
+    const latent::Vector<float> ss = ks.score(qs);
+    for (Index j = 0; j < 2; ++j) {
+        float best = std::numeric_limits<float>::infinity();
+        for (Index i = 0; i < 5; ++i) best = std::min(best, (bi.col(i) - bq.col(j)).norm());
+        CHECK(ss(j) == Approx(best).epsilon(1e-4));
+    }
+    CHECK_THROWS_AS(latent::KnnDetector<float>(0), latent::ConfigError);
+    CHECK_THROWS_AS(k2.fit(normal.leftCols(1)), latent::DataError);
+    CHECK_THROWS_AS(latent::KnnDetector<float>().score(q), latent::Error);
+    CHECK_THROWS_AS(ks.set_smoothing(1.0, latent::Shape{1, 4, 4}), latent::Error);  // after fit
+    CHECK_THROWS_AS(k1.score(Mat::Zero(3, 1)), latent::ShapeError);
+}
+
+TEST_CASE("ScoreEnsemble sums log-scores standardized on normal data; threshold_at_fpr", "[apps][anomaly]") {
+    latent::Vector<double> a(4), b(4);
+    a << 1, 2, 4, 8;              // log2-spaced
+    b << 10, 10, 10, 1000;        // another member, another scale
+    latent::ScoreEnsemble ens;
+    ens.fit({a, b});
+    CHECK(ens.members() == 2);
+    const latent::Vector<double> on_normal = ens.combine({a, b});
+    CHECK(on_normal.sum() == Approx(0.0).margin(1e-12));  // each member has mean 0 on the data it was fitted on
+    const Eigen::ArrayXd la = a.array().log();
+    const double mu = la.mean(), sd = std::sqrt((la - mu).square().sum() / 3.0);
+    latent::Vector<double> one(1), other(1);
+    one << 16.0;
+    other << 10.0;
+    const double lb_mu = (3 * std::log(10.0) + std::log(1000.0)) / 4;
+    const Eigen::ArrayXd lb = b.array().log();
+    const double lb_sd = std::sqrt((lb - lb_mu).square().sum() / 3.0);
+    CHECK(ens.combine({one, other})(0) == Approx((std::log(16.0) - mu) / sd + (std::log(10.0) - lb_mu) / lb_sd));
+    CHECK_THROWS_AS(ens.combine({one}), latent::ShapeError);
+    latent::Vector<double> neg(4);
+    neg << 1, -1, 2, 3;
+    CHECK_THROWS_AS(ens.combine({neg, b}), latent::DataError);
+    CHECK_THROWS_AS(ens.fit({a, latent::Vector<double>::Constant(4, 3.0)}), latent::DataError);  // no spread
+    CHECK_THROWS_AS(latent::ScoreEnsemble().combine({a}), latent::Error);
+    CHECK_THROWS_AS(ens.fit({}), latent::ConfigError);
+
+    latent::Vector<double> v(10);
+    v << 5, 1, 9, 3, 7, 2, 8, 4, 6, 10;
+    CHECK(latent::threshold_at_fpr(v, 0.0) == 10);
+    CHECK(latent::threshold_at_fpr(v, 0.2) == 8);  // 9 and 10 above: 2 of 10
+    CHECK(latent::threshold_at_fpr(v, 0.25) == 8);
+    CHECK_THROWS_AS(latent::threshold_at_fpr(v, 1.0), latent::ConfigError);
+}
