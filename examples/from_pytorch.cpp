@@ -13,7 +13,7 @@
 #include <fstream>
 
 #include <latent/io/json.hpp>
-#include <latent/io/npy.hpp>
+#include <latent/data/npy.hpp>
 #include <latent/io/safetensors.hpp>
 #include <latent/metrics/ranking.hpp>
 

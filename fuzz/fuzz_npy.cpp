@@ -1,10 +1,10 @@
-// libFuzzer target for the .npy reader (io/npy.hpp): any bytes either parse
+// libFuzzer target for the .npy reader (data/npy.hpp): any bytes either parse
 // into an array whose size matches its data, or throw latent::Error.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include <latent/io/npy.hpp>
+#include <latent/data/npy.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     try {

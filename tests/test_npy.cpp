@@ -1,4 +1,4 @@
-// NumPy .npy (io/npy.hpp): our D x N batches are NumPy's (N, D) arrays;
+// NumPy .npy (data/npy.hpp): our D x N batches are NumPy's (N, D) arrays;
 // every supported dtype and order reads; bad headers throw FormatError
 // before anything is allocated; with numpy, Python reads what we write and
 // we read what it writes.
@@ -6,7 +6,7 @@
 
 #include <cstdlib>
 
-#include <latent/io/npy.hpp>
+#include <latent/data/npy.hpp>
 
 using namespace latent;
 using latent_test::contains;

@@ -422,7 +422,7 @@ inline void write_json(const std::string& path, const Json& j) {
 }
 
 // --npy PATH: the codes or scores an example computes, as a NumPy array
-// (one row per sample; latent/io/npy.hpp). Registered by the examples that have some.
+// (one row per sample; latent/data/npy.hpp). Registered by the examples that have some.
 inline void add_npy_flag(CLI::App& app, std::string& path, const std::string& what) {
     app.add_option("--npy", path, "Write " + what + " as a .npy array (one row per sample) to this file");
 }

@@ -3,6 +3,7 @@
 
 #include "latent/version.hpp"
 
+#include "latent/core/binary.hpp"
 #include "latent/core/config.hpp"
 #include "latent/core/cpu.hpp"
 #include "latent/core/error.hpp"
@@ -75,17 +76,16 @@
 #include "latent/data/file_source.hpp"  // memory-mapped IDX/.npy and chunked CSV for fit (mmap: POSIX)
 #include "latent/data/idx.hpp"  // .gz support only when LATENT_HAS_ZLIB; compiles without zlib
 #include "latent/data/image_set.hpp"
+#include "latent/data/npy.hpp"
 #include "latent/data/ratings.hpp"
 #include "latent/data/scaling.hpp"
 #include "latent/data/source.hpp"
 #include "latent/data/synthetic.hpp"
 #include "latent/data/tokens.hpp"
 
-#include "latent/io/binary.hpp"
 #include "latent/io/json.hpp"
 #include "latent/io/layer_factory.hpp"
 #include "latent/io/model_file.hpp"
-#include "latent/io/npy.hpp"
 #include "latent/io/safetensors.hpp"
 #include "latent/io/sequence_file.hpp"
 

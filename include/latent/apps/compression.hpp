@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "latent/core/tensor.hpp"
-#include "latent/io/binary.hpp"
+#include "latent/core/binary.hpp"
 
 LATENT_NAMESPACE_BEGIN
 

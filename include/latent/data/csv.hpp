@@ -20,7 +20,7 @@
 #include "latent/core/error.hpp"
 #include "latent/core/number_text.hpp"
 #include "latent/core/tensor.hpp"
-#include "latent/io/binary.hpp"
+#include "latent/core/binary.hpp"
 
 LATENT_NAMESPACE_BEGIN
 

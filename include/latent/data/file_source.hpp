@@ -43,7 +43,7 @@
 #include "latent/data/csv.hpp"
 #include "latent/data/idx.hpp"
 #include "latent/data/source.hpp"
-#include "latent/io/npy.hpp"
+#include "latent/data/npy.hpp"
 
 LATENT_NAMESPACE_BEGIN
 namespace detail {

@@ -18,7 +18,7 @@
 
 #include "latent/core/abi.hpp"
 
-#include "latent/io/binary.hpp"
+#include "latent/core/binary.hpp"
 #include "latent/io/layer_factory.hpp"
 #include "latent/models/autoencoder.hpp"
 #include "latent/models/variational.hpp"

@@ -37,7 +37,7 @@
 #include <map>
 #include <string_view>
 
-#include "latent/io/binary.hpp"
+#include "latent/core/binary.hpp"
 #include "latent/io/json.hpp"
 #include "latent/io/layer_factory.hpp"
 #include "latent/io/model_file.hpp"
