@@ -1,7 +1,7 @@
 // TableSchema (data/table.hpp): kinds detected and forced, one-hot and
 // standardized encoding, missing cells masked, decode round trip, unknown
 // categories, bad CSV errors naming column and line, .gz tables, hide
-// patterns, and make_table_imputer (apps/imputer.hpp) on a mixed table.
+// patterns (make_table_imputer is tested in test_apps_imputer.cpp).
 #include "support.hpp"
 
 #include <cmath>
@@ -225,60 +225,4 @@ TEST_CASE("TableSchema::hide_cells hides whole cells at the rate asked", "[data]
         }
     CHECK(hidden_cells / (4.0 * 2000) == Approx(0.3).margin(0.02));
     LATENT_CHECK_THROWS_WITH_ALL(s.hide_cells<double>(1.0), ConfigError, "[0, 1)");
-}
-
-TEST_CASE("make_table_imputer fills numbers and categories better than the mean and the mode", "[data][table][apps]") {
-    // a numeric column u, y = 2u + noise, and a category set by the sign of u
-    Rng rng(17);
-    CsvCells cells;
-    cells.columns = {"u", "y", "side"};
-    cells.source = "generated";
-    const Index n = 600;
-    for (Index r = 0; r < n; ++r) {
-        const double u = rng.normal();
-        cells.rows.push_back({detail::format_number(u, 17), detail::format_number(2 * u + 0.1 * rng.normal(), 17), u < -0.3 ? "left" : "right"});
-        cells.lines.push_back(r + 2);
-    }
-    const TableSchema s = TableSchema::fit(cells);
-    const EncodedTable<double> truth = s.encode<double>(cells);
-    // hide y or side (never both) in the last 200 rows
-    EncodedTable<double> holes = truth;
-    std::vector<Index> hid_y, hid_side;
-    for (Index r = n - 200; r < n; ++r) {
-        if (r % 2) {
-            holes.mask(1, r) = 0;
-            hid_y.push_back(r);
-        } else {
-            holes.mask.col(r).segment(2, 2).setZero();
-            hid_side.push_back(r);
-        }
-    }
-    ImputerOptions o;
-    o.hidden = {32, 8};
-    o.epochs = 60;
-    o.batch_size = 32;
-    o.learning_rate = 3e-3;
-    o.seed = 2;
-    o.progress = false;
-    Imputer<double> imp = make_table_imputer<double>(s, o);
-    imp.fit(truth.with_nan().leftCols(n - 200));
-    const MatD filled = imp.impute(holes.with_nan());
-    // observed cells unchanged
-    CHECK((holes.mask.array() == 0).select(0.0, filled.array() - truth.data.array()).abs().maxCoeff() == 0);
-    double se = 0, se_mean = 0;
-    for (Index r : hid_y) {
-        se += std::pow(filled(1, r) - truth.data(1, r), 2);
-        se_mean += std::pow(truth.data(1, r), 2);  // the mean of a standardized column is ~0
-    }
-    const std::vector<Index> got = s.categories_of(filled, 2), want = s.categories_of(truth.data, 2);
-    Index right = 0, mode_right = 0;
-    const Index mode = s.columns()[2].category("right");  // P(u >= -0.3) ~ 0.62: the mode
-    for (Index r : hid_side) {
-        right += got[static_cast<std::size_t>(r)] == want[static_cast<std::size_t>(r)];
-        mode_right += want[static_cast<std::size_t>(r)] == mode;
-    }
-    INFO("AE RMSE " << std::sqrt(se / hid_y.size()) << " vs mean " << std::sqrt(se_mean / hid_y.size()) << "; AE accuracy " << right
-                    << " vs mode " << mode_right << " of " << hid_side.size());
-    CHECK(se < 0.1 * se_mean);
-    CHECK(right > mode_right + 20);
 }

@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -334,6 +335,31 @@ Imputer<S> make_table_imputer(const TableSchema& schema, ImputerOptions options 
     imp.set_loss([columns] { return std::make_unique<MixedColumnLoss<S>>(columns); });
     if (options.drop_rate > 0) imp.set_hide_pattern(schema.template hide_cells<S>(options.drop_rate));
     return imp;
+}
+
+// Each column of an encoded table hidden in turn and predicted by the
+// imputer from the others: the loss of that prediction (MixedColumnLoss
+// with the schema's columns) per column and sample, columns x N. Cells
+// missing in x score 0. Divided row-wise by their means on normal rows and
+// summed over the columns, this is an anomaly score that sees a value that
+// does not fit the rest of its row, e.g. a combination of categories each
+// common on its own (examples/tabular.cpp). x: E x N (NaN = missing); every
+// sample needs an observed cell outside each column.
+template <class S>
+Matrix<S> masked_column_errors(Imputer<S>& imputer, const TableSchema& schema, const Matrix<S>& x) {
+    detail::check_dims(x, schema.encoded_size(), -1, "masked_column_errors");
+    const MixedColumnLoss<S> loss(schema.loss_columns());
+    const Matrix<S> mask = detail::observation_mask(x, "masked_column_errors", true);
+    const Matrix<S> target = (mask.array() > S(0)).select(x.array(), S(0)).matrix();
+    Matrix<S> out(static_cast<Index>(schema.columns().size()), x.cols());
+    Matrix<S> holes;
+    for (std::size_t c = 0; c < schema.columns().size(); ++c) {
+        const TableColumn& col = schema.columns()[c];
+        holes = x;
+        holes.middleRows(col.offset, col.width()).setConstant(std::numeric_limits<S>::quiet_NaN());
+        out.row(static_cast<Index>(c)) = loss.per_column(imputer.reconstruct_all(holes), target, &mask).row(static_cast<Index>(c));
+    }
+    return out;
 }
 
 LATENT_NAMESPACE_END

@@ -111,4 +111,23 @@ private:
     Index width_ = 0;
 };
 
+// The loss's columns with weights rescaled so that every column's mean
+// weighted loss over (pred, target) is 1: w_c' = w_c / mean_n loss_c(n).
+// Used on held-out normal rows, it turns per_sample() into a sum of
+// per-column errors in units of each column's typical error, so a column
+// that is hard to reconstruct everywhere does not drown the others in an
+// anomaly score. A column whose mean loss is 0 keeps its weight.
+template <class S>
+std::vector<MixedColumn> balanced_columns(const MixedColumnLoss<S>& loss, const Matrix<S>& pred, const Matrix<S>& target,
+                                          const Matrix<S>* mask = nullptr) {
+    const Matrix<S> per = loss.per_column(pred, target, mask);
+    std::vector<MixedColumn> out = loss.columns();
+    for (std::size_t c = 0; c < out.size(); ++c) {
+        const double n = mask ? static_cast<double>((mask->row(loss.offset(c)).array() > S(0)).count()) : static_cast<double>(per.cols());
+        const double mean = n > 0 ? static_cast<double>(per.row(static_cast<Index>(c)).sum()) / n : 0.0;
+        if (mean > 0 && std::isfinite(mean)) out[c].weight /= mean;
+    }
+    return out;
+}
+
 LATENT_NAMESPACE_END
