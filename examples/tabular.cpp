@@ -522,7 +522,7 @@ int main(int argc, char** argv) {
     flags.data = "/usr/lib/python3/dist-packages/sklearn/datasets/data";
     flags.epochs = 150;
     Settings s;
-    Index repeats = 3, mixed_train = 2000, mixed_test = 1000;
+    Index repeats = 10, mixed_train = 2000, mixed_test = 1000;
     double anomaly_rate = 0.1, missing = 0.2;
     app.add_option("--data", flags.data, "Directory with sklearn's breast_cancer.csv, wine_data.csv, diabetes_data_raw.csv.gz (python3-sklearn)")
         ->capture_default_str();
@@ -596,7 +596,7 @@ int main(int argc, char** argv) {
         res.print("categorical_accuracy", {"ae", "mode", "knn"}, "Imputation of hidden categorical cells, accuracy (higher is better):");
         const std::string cpu = cpu_model();
         std::cout << "\nmean ± sample std over " << repeats << " seeds; anomalies " << ex::num(100 * anomaly_rate, 0) << "% of each test set, "
-                  << ex::num(100 * missing, 0) << "% of test cells hidden. Baselines: kNN distance to the " << s.knn << "-th nearest training row, kNN imputation over "
+                  << ex::num(100 * missing, 0) << "% of test cells hidden. Baselines: distance to the k-th nearest training row (k = " << s.knn << "), kNN imputation over "
                   << s.knn_impute << " rows, PCA " << s.pca << " components, z-score = mean |z| over features.\n"
                   << "ae: reconstruction error of the bottleneck AE" << (s.balance ? " (columns balanced on held-out normal rows)" : "")
                   << "; ae_masked: each column hidden in turn and predicted by the imputer (masked_column_errors), balanced likewise.\n"
