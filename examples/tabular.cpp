@@ -294,7 +294,7 @@ struct Hidden {
     std::vector<std::pair<std::size_t, Index>> categorical;  // (column, sample)
 };
 
-Hidden hide_cells(const latent::EncodedTable<float>& t, const latent::TableSchema& schema, double rate, latent::Rng& rng) {
+Hidden hide_test_cells(const latent::EncodedTable<float>& t, const latent::TableSchema& schema, double rate, latent::Rng& rng) {
     Hidden h;
     h.holes = t;
     for (Index j = 0; j < t.rows(); ++j) {
@@ -398,7 +398,7 @@ void imputation_real(const LabelledTable& t, double rate, const Settings& s, std
     const latent::CsvCells train_cells = subset(t.cells, train_rows);
     const latent::TableSchema schema = latent::TableSchema::fit(train_cells, o);
     const latent::EncodedTable<float> train = schema.encode<float>(train_cells), test = schema.encode<float>(subset(t.cells, test_rows));
-    const Hidden h = hide_cells(test, schema, rate, rng);
+    const Hidden h = hide_test_cells(test, schema, rate, rng);
     const Mat holes = h.holes.with_nan();
 
     latent::Imputer<float> imp = train_imputer(train.with_nan(), schema, s, seed);
@@ -463,7 +463,7 @@ void mixed_experiments(Index n_train, Index n_test, double anomaly_rate, double 
     for (std::size_t i = 0; i < test_t.kind.size(); ++i)
         if (test_t.kind[i] == 0) normal_rows.push_back(static_cast<Index>(i));
     const latent::EncodedTable<float> clean = schema.encode<float>(subset(test_t.cells, normal_rows));
-    const Hidden h = hide_cells(clean, schema, missing, rng);
+    const Hidden h = hide_test_cells(clean, schema, missing, rng);
     const Mat holes = h.holes.with_nan();
     const Mat by_ae = masked_ae.impute(holes), by_knn = latent::knn_impute(holes, train.data, s.knn_impute);
     res.add("imputation_rmse", table + " (numeric cells)", "ae", rmse_hidden(by_ae, clean.data, h.numeric));

@@ -28,7 +28,6 @@
 #include <cmath>
 #include <functional>
 #include <limits>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -288,7 +287,7 @@ public:
                 }
             }
             out.rows.push_back(std::move(row));
-            out.lines.push_back(r + 1);
+            out.lines.push_back(r + 2);  // as if written with its header on line 1
         }
         return out;
     }
