@@ -158,6 +158,10 @@ TEST_CASE("CsvSource reads a CSV block by block: the same table as read_csv", "[
     write(dir.file("empty.csv"), "\n\n");
     LATENT_CHECK_THROWS_WITH_ALL(latent::CsvSource<float>(dir.file("empty.csv")), latent::DataError, "at least one row");
     CHECK_THROWS_AS(latent::CsvSource<float>(dir.file("missing.csv")), latent::FormatError);
+    // skip_lines is read_csv's (parse_csv_cells'); the block index would silently ignore it
+    latent::CsvOptions skip;
+    skip.skip_lines = 1;
+    LATENT_CHECK_THROWS_WITH_ALL(latent::CsvSource<float>(dir.file("ragged.csv"), skip), latent::ConfigError, "skip_lines = 0", "found 1");
 }
 
 TEST_CASE("fit trains from each file source; a missing cell stops it with DataError", "[data][file_source][train]") {

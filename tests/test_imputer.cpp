@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include <latent/apps/imputer.hpp>
+#include <latent/core/number_text.hpp>
 
 using latent::Index;
 using Mat = latent::Matrix<float>;
@@ -181,4 +182,106 @@ TEST_CASE("Imputer rejects bad input", "[apps][imputer]") {
     imp.fit(x);
     CHECK_THROWS_AS(imp.impute(Mat::Zero(11, 3)), latent::ShapeError);
     CHECK_THROWS_AS(imp.impute(all_nan_sample), latent::DataError);
+}
+
+TEST_CASE("make_table_imputer fills numbers and categories better than the mean and the mode", "[apps][imputer][table]") {
+    // a numeric column u, y = 2u + noise, and a category set by the sign of u
+    latent::Rng rng(17);
+    latent::CsvCells cells;
+    cells.columns = {"u", "y", "side"};
+    cells.source = "generated";
+    const Index n = 600;
+    for (Index r = 0; r < n; ++r) {
+        const double u = rng.normal();
+        cells.rows.push_back({latent::detail::format_number(u, 17), latent::detail::format_number(2 * u + 0.1 * rng.normal(), 17), u < -0.3 ? "left" : "right"});
+        cells.lines.push_back(r + 2);
+    }
+    const latent::TableSchema s = latent::TableSchema::fit(cells);
+    const latent::EncodedTable<double> truth = s.encode<double>(cells);
+    // hide y or side (never both) in the last 200 rows
+    latent::EncodedTable<double> holes = truth;
+    std::vector<Index> hid_y, hid_side;
+    for (Index r = n - 200; r < n; ++r) {
+        if (r % 2) {
+            holes.mask(1, r) = 0;
+            hid_y.push_back(r);
+        } else {
+            holes.mask.col(r).segment(2, 2).setZero();
+            hid_side.push_back(r);
+        }
+    }
+    latent::ImputerOptions o;
+    o.hidden = {32, 8};
+    o.epochs = 60;
+    o.batch_size = 32;
+    o.learning_rate = 3e-3;
+    o.seed = 2;
+    o.progress = false;
+    latent::Imputer<double> imp = latent::make_table_imputer<double>(s, o);
+    imp.fit(truth.with_nan().leftCols(n - 200));
+    const latent::Matrix<double> filled = imp.impute(holes.with_nan());
+    // observed cells unchanged
+    CHECK((holes.mask.array() == 0).select(0.0, filled.array() - truth.data.array()).abs().maxCoeff() == 0);
+    double se = 0, se_mean = 0;
+    for (Index r : hid_y) {
+        se += std::pow(filled(1, r) - truth.data(1, r), 2);
+        se_mean += std::pow(truth.data(1, r), 2);  // the mean of a standardized column is ~0
+    }
+    const std::vector<Index> got = s.categories_of(filled, 2), want = s.categories_of(truth.data, 2);
+    Index right = 0, mode_right = 0;
+    const Index mode = s.columns()[2].category("right");  // P(u >= -0.3) ~ 0.62: the mode
+    for (Index r : hid_side) {
+        right += got[static_cast<std::size_t>(r)] == want[static_cast<std::size_t>(r)];
+        mode_right += want[static_cast<std::size_t>(r)] == mode;
+    }
+    INFO("AE RMSE " << std::sqrt(se / hid_y.size()) << " vs mean " << std::sqrt(se_mean / hid_y.size()) << "; AE accuracy " << right
+                    << " vs mode " << mode_right << " of " << hid_side.size());
+    CHECK(se < 0.1 * se_mean);
+    CHECK(right > mode_right + 20);
+}
+
+TEST_CASE("masked_column_errors points at the column that does not fit its row", "[apps][imputer][table]") {
+    // y = 2u + noise and a category from the sign of u; row 0 gets the wrong category, row 1 a y of
+    // the wrong sign: each should stand out in its own column
+    latent::Rng rng(23);
+    latent::CsvCells cells;
+    cells.columns = {"u", "y", "side"};
+    cells.source = "generated";
+    for (Index r = 0; r < 500; ++r) {
+        const double u = rng.normal();
+        const double y = 2 * u + 0.1 * rng.normal();
+        std::string side = u < 0 ? "left" : "right";
+        if (r == 0) side = "left", cells.rows.push_back({"1.5", "3.0", side});
+        else if (r == 1) cells.rows.push_back({"-1.5", "3.0", "left"});
+        else cells.rows.push_back({latent::detail::format_number(u, 17), latent::detail::format_number(y, 17), side});
+        cells.lines.push_back(r + 2);
+    }
+    const latent::TableSchema s = latent::TableSchema::fit(cells);
+    const latent::EncodedTable<double> t = s.encode<double>(cells);
+    latent::ImputerOptions o;
+    o.hidden = {32, 16};
+    o.epochs = 80;
+    o.batch_size = 32;
+    o.learning_rate = 3e-3;
+    o.seed = 5;
+    o.progress = false;
+    latent::Imputer<double> imp = latent::make_table_imputer<double>(s, o);
+    imp.fit(t.with_nan().rightCols(400));  // normal rows only
+    const latent::Matrix<double> e = latent::masked_column_errors(imp, s, t.with_nan());
+    REQUIRE(e.rows() == 3);
+    REQUIRE(e.cols() == 500);
+    const Eigen::VectorXd typical = e.rightCols(400).rowwise().mean();
+    INFO("typical per-column errors " << typical.transpose() << "; row 0 " << e.col(0).transpose() << "; row 1 " << e.col(1).transpose());
+    CHECK(e(2, 0) > 10 * typical(2));  // the wrong category
+    CHECK(e(1, 1) > 10 * typical(1));  // y does not fit u (and u does not fit y)
+    // in units of each column's typical error, the wrong cell stands out most in its row
+    const Eigen::VectorXd r0 = e.col(0).cwiseQuotient(typical), r1 = e.col(1).cwiseQuotient(typical);
+    CHECK(r0(2) > r0(0));
+    CHECK(r0(2) > r0(1));
+    CHECK(r1(1) > r1(2));
+    // a missing cell scores 0 in its column
+    latent::Matrix<double> holes = t.with_nan();
+    holes(1, 5) = std::numeric_limits<double>::quiet_NaN();
+    CHECK(latent::masked_column_errors(imp, s, holes)(1, 5) == 0);
+    CHECK_THROWS_AS(latent::masked_column_errors(imp, s, latent::Matrix<double>(latent::Matrix<double>::Zero(3, 2))), latent::ShapeError);
 }

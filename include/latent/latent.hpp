@@ -45,6 +45,7 @@
 #include "latent/losses/kl.hpp"
 #include "latent/losses/likelihood.hpp"
 #include "latent/losses/loss.hpp"
+#include "latent/losses/mixed_column_loss.hpp"
 #include "latent/losses/regularizers.hpp"
 #include "latent/losses/sequence_losses.hpp"
 
@@ -81,6 +82,7 @@
 #include "latent/data/scaling.hpp"
 #include "latent/data/source.hpp"
 #include "latent/data/synthetic.hpp"
+#include "latent/data/table.hpp"
 #include "latent/data/tokens.hpp"
 
 #include "latent/io/json.hpp"

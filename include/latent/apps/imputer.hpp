@@ -14,6 +14,13 @@
 // learns to predict entries it cannot see from those it can. A custom
 // pattern (set_hide_pattern: e.g. blocks for images) replaces the random one.
 //
+// Mixed-type tables (data/table.hpp): make_table_imputer(schema, options)
+// trains with MixedColumnLoss (squared error on numeric columns, softmax
+// cross-entropy on each categorical block) and hides whole cells; impute()
+// then fills a missing numeric cell with its reconstruction and a missing
+// category block with logits, which TableSchema::decode turns into the
+// arg-max category.
+//
 // Baselines for comparison: mean_impute (per-feature observed mean) and
 // knn_impute (mean of the k nearest complete reference columns, distance over
 // the observed features).
@@ -24,12 +31,15 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
 #include "latent/apps/latent_index.hpp"
+#include "latent/data/table.hpp"
 #include "latent/layers/activation.hpp"
 #include "latent/layers/dense.hpp"
+#include "latent/losses/mixed_column_loss.hpp"
 #include "latent/models/autoencoder.hpp"
 #include "latent/optim/adam.hpp"
 #include "latent/train/trainer.hpp"
@@ -161,8 +171,15 @@ public:
             if (h <= 0) throw ConfigError("Imputer: expected positive hidden sizes, found " + std::to_string(h));
     }
 
+    // Makes the training loss (over the observed entries) for each fit; the
+    // default is MSE. The loss sees standardized values when
+    // options().standardize is set, so a loss with targets of its own
+    // (MixedColumnLoss' one-hot blocks) wants standardize = false.
+    using LossFactory = std::function<std::unique_ptr<Loss<S>>()>;
+
     const ImputerOptions& options() const { return o_; }
     void set_hide_pattern(HidePattern pattern) { pattern_ = std::move(pattern); }
+    void set_loss(LossFactory make_loss) { make_loss_ = std::move(make_loss); }
     bool fitted() const { return model_ != nullptr; }
     Index features() const { return mean_.size(); }
     Autoencoder<S>& model() {
@@ -270,6 +287,7 @@ private:
         auto ae = std::make_unique<Autoencoder<S>>(std::move(enc), std::move(dec));
         ae->build(Shape{o_.mask_indicator ? 2 * d : d}, rng);
         if (o_.l2 > 0) ae->set_weight_penalty(WeightPenalty<S>{0.0, o_.l2});
+        if (make_loss_) ae->set_loss(make_loss_());
         return ae;
     }
 
@@ -299,8 +317,49 @@ private:
 
     ImputerOptions o_;
     HidePattern pattern_;
+    LossFactory make_loss_;
     Vector<S> mean_, std_;
     std::unique_ptr<Autoencoder<S>> model_;
 };
+
+// An imputer for tables encoded by `schema`: MixedColumnLoss over its
+// columns, whole cells hidden at options.drop_rate in training, and no
+// standardization of its own (the schema standardizes numeric columns;
+// one-hot targets stay 0/1). Fit and impute EncodedTable::with_nan().
+template <class S>
+Imputer<S> make_table_imputer(const TableSchema& schema, ImputerOptions options = {}) {
+    options.standardize = false;
+    options.output = Act::identity;  // numbers and logits
+    Imputer<S> imp(options);
+    const std::vector<MixedColumn> columns = schema.loss_columns();
+    imp.set_loss([columns] { return std::make_unique<MixedColumnLoss<S>>(columns); });
+    if (options.drop_rate > 0) imp.set_hide_pattern(schema.template hide_cells<S>(options.drop_rate));
+    return imp;
+}
+
+// Each column of an encoded table hidden in turn and predicted by the
+// imputer from the others: the loss of that prediction (MixedColumnLoss
+// with the schema's columns) per column and sample, columns x N. Cells
+// missing in x score 0. Divided row-wise by their means on normal rows and
+// summed over the columns, this is an anomaly score that sees a value that
+// does not fit the rest of its row, e.g. a combination of categories each
+// common on its own (examples/tabular.cpp). x: E x N (NaN = missing); every
+// sample needs an observed cell outside each column.
+template <class S>
+Matrix<S> masked_column_errors(Imputer<S>& imputer, const TableSchema& schema, const Matrix<S>& x) {
+    detail::check_dims(x, schema.encoded_size(), -1, "masked_column_errors");
+    const MixedColumnLoss<S> loss(schema.loss_columns());
+    const Matrix<S> mask = detail::observation_mask(x, "masked_column_errors", true);
+    const Matrix<S> target = (mask.array() > S(0)).select(x.array(), S(0)).matrix();
+    Matrix<S> out(static_cast<Index>(schema.columns().size()), x.cols());
+    Matrix<S> holes;
+    for (std::size_t c = 0; c < schema.columns().size(); ++c) {
+        const TableColumn& col = schema.columns()[c];
+        holes = x;
+        holes.middleRows(col.offset, col.width()).setConstant(std::numeric_limits<S>::quiet_NaN());
+        out.row(static_cast<Index>(c)) = loss.per_column(imputer.reconstruct_all(holes), target, &mask).row(static_cast<Index>(c));
+    }
+    return out;
+}
 
 LATENT_NAMESPACE_END

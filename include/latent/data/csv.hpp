@@ -8,6 +8,10 @@
 // DataError too. Quoted fields ("a, b", "say ""hi""", embedded newlines)
 // are supported. Writing is atomic (temp file, then rename) and writes NaN as
 // an empty cell, so tables round-trip.
+//
+// parse_csv_cells returns the cells as text (header, rows, file lines): the
+// one splitter behind parse_csv, and what data/table.hpp reads mixed-type
+// (numeric and categorical) tables from.
 #pragma once
 
 #include "latent/core/abi.hpp"
@@ -35,6 +39,7 @@ struct CsvOptions {
     CsvHeader header = CsvHeader::detect;
     char quote = '"';
     char comment = '\0';  // lines starting with this character are skipped ('\0': none)
+    long skip_lines = 0;  // physical lines skipped before anything is parsed (e.g. a metadata line)
     std::vector<std::string> missing = {"NA", "N/A", "NaN", "nan", "null", "?"};  // besides the empty cell
 };
 
@@ -79,6 +84,13 @@ inline std::vector<CsvRecord> split_csv(const std::string& text, const CsvOption
     if (n >= 3 && static_cast<unsigned char>(text[0]) == 0xEF && static_cast<unsigned char>(text[1]) == 0xBB &&
         static_cast<unsigned char>(text[2]) == 0xBF)
         i = 3;  // UTF-8 byte order mark
+    if (o.skip_lines < 0) throw ConfigError("CSV: expected skip_lines >= 0, found " + std::to_string(o.skip_lines));
+    for (long k = 0; k < o.skip_lines; ++k, ++line) {
+        if (i >= n)
+            throw DataError(source + ": expected at least " + std::to_string(o.skip_lines) + " lines to skip, found " + std::to_string(k));
+        while (i < n && text[i] != '\n') ++i;
+        if (i < n) ++i;
+    }
     while (i < n) {
         // skip blank and comment lines
         if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= n || text[i + 1] == '\n'))) {
@@ -173,44 +185,80 @@ inline bool csv_is_header(const CsvRecord& first, const CsvOptions& o) {
 
 }  // namespace detail
 
-// Parses CSV text; `source` names it in error messages.
-template <class S>
-CsvTable<S> parse_csv(const std::string& text, const CsvOptions& o = {}, const std::string& source = "CSV") {
+// A CSV file as text: trimmed cells, every row as wide as the header (or
+// the first row), and the file line each row starts on (for messages).
+struct CsvCells {
+    std::vector<std::string> columns;             // F names (col0, col1, ... without a header)
+    std::vector<std::vector<std::string>> rows;   // R rows of F cells
+    std::vector<long> lines;                      // R 1-based line numbers
+    bool header = false;                          // whether the first record was a header
+    long header_line = 0;                         // its line (or the first row's)
+    std::string source;                           // names the input in messages
+
+    Index size() const { return static_cast<Index>(rows.size()); }
+    Index width() const { return static_cast<Index>(columns.size()); }
+    // "'t.csv': line 7, column 3 ('age')": where cell (r, j) came from.
+    std::string where(Index r, Index j) const {
+        return source + ": line " + std::to_string(lines[static_cast<std::size_t>(r)]) + ", column " + std::to_string(j + 1) + " ('" +
+               columns[static_cast<std::size_t>(j)] + "')";
+    }
+};
+
+// Splits CSV text into header and rows of text cells; `source` names it in
+// error messages. Throws DataError for an empty file, no data rows, or a row
+// whose width differs from the header's (naming the line).
+inline CsvCells parse_csv_cells(const std::string& text, const CsvOptions& o = {}, const std::string& source = "CSV") {
     if (o.delimiter == o.quote || o.delimiter == '\n' || o.delimiter == '\r')
         throw ConfigError("CSV: expected a delimiter other than the quote character and newline");
-    const std::vector<detail::CsvRecord> recs = detail::split_csv(text, o, source);
+    std::vector<detail::CsvRecord> recs = detail::split_csv(text, o, source);
     if (recs.empty()) throw DataError(source + ": expected at least one row, found an empty file");
 
-    const bool header = detail::csv_is_header(recs[0], o);
+    CsvCells t;
+    t.source = source;
+    t.header = detail::csv_is_header(recs[0], o);
+    t.header_line = recs[0].line;
     const std::size_t width = recs[0].fields.size();
-    CsvTable<S> t;
-    if (header) {
+    if (t.header) {
         for (const auto& f : recs[0].fields) t.columns.push_back(detail::trim_ws(f));
     } else {
         for (std::size_t j = 0; j < width; ++j) t.columns.push_back("col" + std::to_string(j));
     }
-    const std::size_t first = header ? 1 : 0;
-    const Index rows = static_cast<Index>(recs.size() - first);
-    if (rows == 0) throw DataError(source + ": expected at least one data row after the header, found none");
-    t.data.resize(static_cast<Index>(width), rows);
-    const S nan = std::numeric_limits<S>::quiet_NaN();
+    const std::size_t first = t.header ? 1 : 0;
+    if (recs.size() == first) throw DataError(source + ": expected at least one data row after the header, found none");
+    t.rows.reserve(recs.size() - first);
+    t.lines.reserve(recs.size() - first);
     for (std::size_t r = first; r < recs.size(); ++r) {
-        const auto& rec = recs[r];
+        auto& rec = recs[r];
         if (rec.fields.size() != width)
             throw DataError(source + ": line " + std::to_string(rec.line) + ": expected " + std::to_string(width) + " fields (as in " +
-                            (header ? "the header" : "the first row") + " on line " + std::to_string(recs[0].line) + "), found " +
+                            (t.header ? "the header" : "the first row") + " on line " + std::to_string(recs[0].line) + "), found " +
                             std::to_string(rec.fields.size()));
-        const Index col = static_cast<Index>(r - first);
-        for (std::size_t j = 0; j < width; ++j) {
-            const std::string cell = detail::trim_ws(rec.fields[j]);
+        for (auto& f : rec.fields) f = detail::trim_ws(f);
+        t.rows.push_back(std::move(rec.fields));
+        t.lines.push_back(rec.line);
+    }
+    return t;
+}
+
+// Parses CSV text; `source` names it in error messages.
+template <class S>
+CsvTable<S> parse_csv(const std::string& text, const CsvOptions& o = {}, const std::string& source = "CSV") {
+    const CsvCells cells = parse_csv_cells(text, o, source);
+    CsvTable<S> t;
+    t.columns = cells.columns;
+    const Index width = cells.width(), rows = cells.size();
+    t.data.resize(width, rows);
+    const S nan = std::numeric_limits<S>::quiet_NaN();
+    for (Index r = 0; r < rows; ++r) {
+        for (Index j = 0; j < width; ++j) {
+            const std::string& cell = cells.rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(j)];
             double v;
             if (detail::is_missing_cell(cell, o)) {
-                t.data(static_cast<Index>(j), col) = nan;
+                t.data(j, r) = nan;
             } else if (detail::parse_number(cell, v)) {
-                t.data(static_cast<Index>(j), col) = static_cast<S>(v);
+                t.data(j, r) = static_cast<S>(v);
             } else {
-                throw DataError(source + ": line " + std::to_string(rec.line) + ", column " + std::to_string(j + 1) + " ('" +
-                                t.columns[j] + "'): expected a number or an empty cell, found '" + cell + "'");
+                throw DataError(cells.where(r, j) + ": expected a number or an empty cell, found '" + cell + "'");
             }
         }
     }

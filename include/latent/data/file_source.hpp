@@ -262,6 +262,9 @@ public:
         if (so.block <= 0 || so.window <= 0)
             throw ConfigError("CsvSource: expected block > 0 and window > 0, found " + std::to_string(so.block) + " and " +
                               std::to_string(so.window));
+        if (co.skip_lines != 0)  // the row index is built from raw lines; skipping is not wired into it
+            throw ConfigError("CsvSource: expected CsvOptions::skip_lines = 0 (use comment lines, or read_csv), found " +
+                              std::to_string(co.skip_lines));
         scan();
         cache_.resize(static_cast<std::size_t>(so.window) + 1);
     }
