@@ -4,6 +4,7 @@
 
 #include <latent/latent.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
