@@ -9,12 +9,12 @@ set_name="${1:-test}"
 build=(cmake ninja-build g++ pkg-config libeigen3-dev zlib1g-dev)
 case "$set_name" in
   test)  wanted=("${build[@]}" catch2 locales openmpi-bin libopenmpi-dev clang-14 libomp-14-dev lld) ;;  # locales: the decimal-comma tests; MPI: tests/mpi (skipped, saying so, without it); clang + lld: test.sh builds with them (twice as fast as g++ + ld.bfd)
-  demo)  wanted=("${build[@]}" libcli11-dev libstb-dev dataset-fashion-mnist python3-sklearn) ;;  # python3-sklearn: its CSV tables, for examples/tabular (the build never needs it)
+  demo)  wanted=("${build[@]}" libcli11-dev libstb-dev dataset-fashion-mnist python3-sklearn python3-skimage) ;;  # sklearn: its CSV tables (examples/tabular); skimage: its colour photos (examples/colorization); the build never needs them
   bench) wanted=("${build[@]}" libbenchmark-dev) ;;
   torch) wanted=(python3-torch) ;;  # only for scripts/bench.sh's PyTorch comparisons
   fuzz)  wanted=("${build[@]}" clang-14 libfuzzer-14-dev libclang-rt-14-dev) ;;  # scripts/fuzz.sh, test.sh --tsan
   all)   wanted=("${build[@]}" catch2 locales openmpi-bin libopenmpi-dev libomp-14-dev libbenchmark-dev libcli11-dev libstb-dev dataset-fashion-mnist
-                 python3-sklearn python3-torch clang-14 libfuzzer-14-dev libclang-rt-14-dev) ;;
+                 python3-sklearn python3-skimage python3-torch clang-14 libfuzzer-14-dev libclang-rt-14-dev) ;;
   *) echo "usage: $0 [test|demo|bench|torch|fuzz|all]" >&2; exit 2 ;;
 esac
 

@@ -72,6 +72,7 @@
 #include "latent/train/trainer.hpp"
 
 #include "latent/data/batches.hpp"
+#include "latent/data/color.hpp"
 #include "latent/data/corruption.hpp"
 #include "latent/data/csv.hpp"
 #include "latent/data/file_source.hpp"  // memory-mapped IDX/.npy and chunked CSV for fit (mmap: POSIX)
