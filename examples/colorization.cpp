@@ -351,7 +351,10 @@ int main(int argc, char** argv) {
                   << (loss == "huber" ? "Huber (delta " + ex::num(huber_delta, 3) + ")" : std::string("MSE")) << ", Adam lr " << lr << " (cosine decay to 0)"
                   << (weight_decay > 0 ? ", decoupled weight decay " + ex::num(weight_decay, 4) : std::string()) << ", batch " << flags.batch << ", " << flags.epochs << " epochs, " << latent::num_threads() << " thread(s)\n\n";
         if (loss == "huber") net.set_loss(std::make_unique<latent::HuberLoss<float>>(huber_delta));
-        latent::Adam<float> adam(lr, 0.9, 0.999, 1e-8, weight_decay, /*decoupled=*/true);
+        latent::AdamWOptions ao;  // decoupled weight decay (0: plain Adam)
+        ao.lr = lr;
+        ao.weight_decay = weight_decay;
+        latent::AdamW<float> adam(ao);
         latent::FitOptions<float> fo;
         fo.epochs = flags.epochs;
         fo.batch_size = flags.batch;
