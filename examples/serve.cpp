@@ -3,9 +3,11 @@
 // Loads a saved model (--model FILE, latent's .lat; without one it trains
 // the small 784-128-32-128-784 autoencoder for --epochs on --train-limit
 // images, saves it to --out/serve_model.lat and loads it back, so it always
-// runs). Then, for each worker count in --workers, a producer thread puts
-// --requests requests (each --per-request test images) on a queue and the
-// workers take them off and score them, every worker with its own
+// runs). Then, for each worker count in --workers, --requests requests
+// (each --per-request test images) wait on a queue, a backlog as a loaded
+// service sees (queued before the clock starts, so no producer thread takes
+// a core from the workers on a small machine), and the workers take them
+// off and score them, every worker with its own
 // NetworkPredictor on the ONE shared const model (serve/predictor.hpp). The
 // score is the mean squared reconstruction error when the model's output
 // has the input's size, the mean output otherwise.
@@ -81,7 +83,9 @@ double percentile(std::vector<double>& v, double q) {
 }
 
 RunResult serve(const latent::Network<float>& model, const Mat& pool, int workers, Index requests, Index per_request) {
-    RequestQueue queue(1024);
+    RequestQueue queue(static_cast<std::size_t>(requests));
+    for (Index r = 0; r < requests; ++r) queue.push(r);
+    queue.close();
     std::vector<std::vector<double>> latencies(static_cast<std::size_t>(workers));
     std::atomic<double> checksum{0.0};
     std::vector<std::thread> pool_threads;
@@ -107,8 +111,6 @@ RunResult serve(const latent::Network<float>& model, const Mat& pool, int worker
             while (!checksum.compare_exchange_weak(cur, cur + sum)) {
             }
         });
-    for (Index r = 0; r < requests; ++r) queue.push(r);
-    queue.close();
     for (auto& t : pool_threads) t.join();
     const double seconds = wall.seconds();
     std::vector<double> all;
