@@ -1,7 +1,6 @@
-// The layer contract (layers/layer.hpp): in every built-in layer a backward before
-// any forward throws latent::Error or (needing nothing from forward) passes dy
-// through; output_shape(in) and output_shape(); shape and option errors name the layer;
-// layers (and a Network) used before they are built say so.
+// The layer contract (layers/layer.hpp): in every built-in layer a backward before any forward
+// throws latent::Error or (needing nothing from forward) passes dy through; output_shape(in) and
+// output_shape(); shape and option errors name the layer; use before build (a Network's too) throws.
 #include "support.hpp"
 
 #include <functional>

@@ -1,7 +1,6 @@
-// Losses (losses/loss.hpp): gradient checks for every loss, reduction and mask;
-// values against hand-computed cases; mask semantics; per-sample values;
-// stability; and one loss object shared by several threads (evaluate and
-// per_sample are const and keep no scratch in the object).
+// Losses (losses/loss.hpp): gradient checks for every loss, reduction and mask; values
+// against hand-computed cases; mask semantics; per-sample values; stability; one loss
+// object shared by two threads (evaluate / per_sample are const, no scratch kept).
 #include "support.hpp"
 
 #include <atomic>
