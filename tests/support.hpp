@@ -85,6 +85,20 @@ inline std::string npy_file(const std::string& descr, const std::string& shape, 
 // Contains: true when `text` includes `part` (for error messages).
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// f(batch_size) must throw ConfigError naming the batch size.
+template <class F>
+void check_bad_batch_sizes(F&& f) {
+    for (latent::Index b : {latent::Index(0), latent::Index(-3)}) {
+        try {
+            f(b);
+            FAIL("batch size " << b << " was accepted");
+        } catch (const latent::ConfigError& e) {
+            INFO(e.what());
+            CHECK(latent_test::contains(e.what(), "batch_size > 0, found " + std::to_string(b)));
+        }
+    }
+}
+
 }  // namespace latent_test
 
 // Runs a gradient report through Catch with its details on failure.

@@ -1,6 +1,6 @@
-// The layer contract (layers/layer.hpp): in every built-in layer a backward before
-// any forward throws latent::Error or (needing nothing from forward) passes dy
-// through; output_shape(in) and output_shape(); shape and option errors name the layer.
+// The layer contract (layers/layer.hpp): in every built-in layer a backward before any forward
+// throws latent::Error or (needing nothing from forward) passes dy through; output_shape(in) and
+// output_shape(); shape and option errors name the layer; use before build (a Network's too) throws.
 #include "support.hpp"
 
 #include <functional>
@@ -163,4 +163,16 @@ TEST_CASE("bad layer options are ConfigErrors", "[layers]") {
     CHECK_THROWS_AS(make_dense_autoencoder<double>(o, rng), ConfigError);
     o.sizes = {6, 0};
     CHECK_THROWS_AS(make_dense_autoencoder<double>(o, rng), ConfigError);
+}
+
+TEST_CASE("layers and networks used before they are built say so", "[core]") {
+    Dense<double> d(3);
+    const MatD x = MatD::Zero(2, 2);
+    CHECK_THROWS_AS(d.forward(x, Mode::infer), Error);
+    CHECK_THROWS_AS(d.parameters(), Error);
+    Network<double> empty;
+    CHECK_THROWS_AS(empty.forward(x, Mode::infer), Error);
+    Dropout<double> drop(0.5);
+    drop.build(Shape{2});
+    CHECK_THROWS_AS(drop.forward(x, Mode::train), Error);  // no generator attached
 }

@@ -1,4 +1,4 @@
-// Network, the one model lifecycle (models/network.hpp, core/chunks.hpp):
+// Network, the one model lifecycle (models/network.hpp; for_chunks itself is in test_chunks.cpp):
 // every model kind's chunked inference validates its batch size (0 and -3
 // throw ConfigError naming the value; before, 0 never returned and -3
 // aborted in an Eigen assertion), returns an empty result for empty input,
@@ -14,22 +14,9 @@
 
 using latent::Index;
 using Mat = latent::Matrix<float>;
+using latent_test::check_bad_batch_sizes;
 
 namespace {
-
-// f(batch_size) must throw ConfigError naming the batch size.
-template <class F>
-void check_bad_batch_sizes(F&& f) {
-    for (Index b : {Index(0), Index(-3)}) {
-        try {
-            f(b);
-            FAIL("batch size " << b << " was accepted");
-        } catch (const latent::ConfigError& e) {
-            INFO(e.what());
-            CHECK(latent_test::contains(e.what(), "batch_size > 0, found " + std::to_string(b)));
-        }
-    }
-}
 
 Mat data(Index rows, Index cols, std::uint64_t seed) {
     latent::Rng rng(seed);
@@ -46,16 +33,6 @@ latent::Autoencoder<float> small_ae() {
 }
 
 }  // namespace
-
-TEST_CASE("for_chunks: ranges cover [begin, end) once; bad batch sizes throw; nothing for an empty range", "[network]") {
-    std::vector<std::pair<Index, Index>> seen;
-    latent::for_chunks(3, 10, 3, "t", [&](Index s, Index n) { seen.emplace_back(s, n); });
-    CHECK(seen == std::vector<std::pair<Index, Index>>{{3, 3}, {6, 3}, {9, 1}});
-    seen.clear();
-    latent::for_chunks(0, 0, 5, "t", [&](Index s, Index n) { seen.emplace_back(s, n); });
-    CHECK(seen.empty());
-    check_bad_batch_sizes([](Index b) { latent::for_chunks(0, 4, b, "t", [](Index, Index) {}); });
-}
 
 TEST_CASE("Network::predict and the Autoencoder: batch sizes, empty input, wrong rows", "[network]") {
     auto ae = small_ae();

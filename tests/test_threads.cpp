@@ -1,6 +1,6 @@
 // core/threads.hpp: the thread policy passed down (no process-wide toggle
-// per call), the measured element-wise threshold, and models trained on
-// several std::threads at once.
+// per call), the measured element-wise threshold, models trained on
+// several std::threads at once, and set_num_threads (with the version constants).
 #include "catch.hpp"
 
 #include <thread>
@@ -8,7 +8,12 @@
 
 #include <latent/latent.hpp>
 
+using latent::ConfigError;
 using latent::Index;
+using latent::num_threads;
+using latent::set_num_threads;
+using latent::version_major;
+using latent::version_minor;
 using MatF = latent::Matrix<float>;
 
 namespace {
@@ -112,4 +117,14 @@ TEST_CASE("the element-wise threshold is measured, bounded, and can be pinned", 
     }
     latent::detail::set_parallel_min_work(measured);
     latent::set_num_threads(1);
+}
+
+TEST_CASE("threads and version", "[core]") {
+    CHECK_THROWS_AS(set_num_threads(0), ConfigError);
+    const int before = num_threads();
+    set_num_threads(1);
+    CHECK(num_threads() == 1);
+    set_num_threads(before);
+    CHECK(version_major == LATENT_VERSION_MAJOR);
+    CHECK(version_minor == LATENT_VERSION_MINOR);
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Golden values for tests/test_optim.cpp, from PyTorch's own optimizers.
+"""Golden values for tests/test_optimizer.cpp, from PyTorch's own optimizers.
 
 Run with Debian's python3-torch:  /usr/bin/python3 tests/golden/optim_golden.py
-and paste the printed block into test_optim.cpp (namespace golden).
+and paste the printed block into test_optimizer.cpp (namespace golden).
 
 Set-up: a flat parameter vector of 8 values = a "weight" of 6 (weight decay
 applies) followed by a "bias" of 2 (no weight decay: its own param group with

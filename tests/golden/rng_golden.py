@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference values for latent::Rng (tests/test_core.cpp), computed independently:
+"""Reference values for latent::Rng (tests/test_rng.cpp), computed independently:
 xoshiro256** (Blackman & Vigna) seeded by four splitmix64 outputs, uniform =
 (next >> 11) * 2^-53, normal = Box-Muller cos branch (then the sin branch).
 

@@ -1,6 +1,11 @@
-// Optimizers against PyTorch (golden values from tests/golden/optim_golden.py),
-// the step counter, learning-rate schedules and gradient clipping.
+// Optimizers (optim/optimizer.hpp, and through it SGD, Adam, AdamW, RMSProp, AdaGrad):
+// trajectories against PyTorch (golden values from tests/golden/optim_golden.py),
+// the step counter, size checks and reset, option validation, clipping, decay.
 #include "support.hpp"
+
+#include <cmath>
+#include <memory>
+#include <string>
 
 #include <latent/latent.hpp>
 
@@ -230,41 +235,6 @@ TEST_CASE("optimizer options are validated", "[optim]") {
     CHECK_THROWS_AS(s.set_learning_rate(std::nan("")), ConfigError);
     s.set_learning_rate(0.5);
     CHECK(s.learning_rate() == 0.5);
-}
-
-TEST_CASE("learning-rate schedules", "[optim]") {
-    SECTION("StepLR") {
-        StepLR s(2, 0.5);
-        CHECK(s.factor(0) == 1);
-        CHECK(s.factor(1.99) == 1);
-        CHECK(s.factor(2) == 0.5);
-        CHECK(s.factor(3.5) == 0.5);
-        CHECK(s.factor(4) == 0.25);
-        CHECK_THROWS_AS(StepLR(0, 0.5), ConfigError);
-    }
-    SECTION("ExponentialLR") {
-        ExponentialLR s(0.9);
-        CHECK(s.factor(0) == 1);
-        CHECK(s.factor(0.7) == 1);
-        CHECK(s.factor(1) == Approx(0.9));
-        CHECK(s.factor(3.2) == Approx(0.729));
-    }
-    SECTION("CosineLR with warm-up") {
-        CosineLR s(10, 2, 0.1);
-        CHECK(s.factor(0) == Approx(0).margin(1e-9));
-        CHECK(s.factor(0.5) == Approx(0.25));
-        CHECK(s.factor(1) == Approx(0.5));
-        CHECK(s.factor(2) == Approx(1.0));
-        CHECK(s.factor(6) == Approx(0.1 + 0.9 * 0.5));  // half-way through the decay
-        CHECK(s.factor(4) == Approx(0.1 + 0.9 * 0.5 * (1 + std::cos(3.141592653589793 * 0.25))));
-        CHECK(s.factor(10) == Approx(0.1));
-        CHECK(s.factor(15) == Approx(0.1));
-        CosineLR plain(4);
-        CHECK(plain.factor(0) == Approx(1));
-        CHECK(plain.factor(2) == Approx(0.5));
-        CHECK(plain.factor(4) == Approx(0).margin(1e-15));
-        CHECK_THROWS_AS(CosineLR(4, 4), ConfigError);
-    }
 }
 
 TEST_CASE("clip_grad_norm scales as PyTorch's clip_grad_norm_", "[optim]") {
