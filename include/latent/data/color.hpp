@@ -89,54 +89,58 @@ inline std::array<double, 3> lab_to_srgb(double L, double a, double b) {
     return {detail::linear_to_srgb(lin(0)), detail::linear_to_srgb(lin(1)), detail::linear_to_srgb(lin(2))};
 }
 
+namespace detail {
+
+// Every pixel of images in the 3 x H x W layout through f (three doubles in,
+// three out): the loop both image conversions share. valid(v) checks each
+// input value; a failing one throws DataError("<what>: expected <expected>,
+// found ..." with its image, channel and pixel).
+template <class D, class Valid, class F>
+Matrix<typename D::Scalar> map_color_pixels(const Eigen::MatrixBase<D>& src, Shape shape, const char* what, const char* expected,
+                                            Valid valid, F f) {
+    using S = typename D::Scalar;
+    check_color_images(src.rows(), shape, what);
+    const Index plane = shape.h * shape.w;
+    Matrix<S> dst(src.rows(), src.cols());
+    for (Index n = 0; n < src.cols(); ++n)
+        for (Index p = 0; p < plane; ++p) {
+            double v[3];
+            for (Index c = 0; c < 3; ++c) {
+                v[c] = static_cast<double>(src(c * plane + p, n));
+                if (!valid(v[c]))
+                    throw DataError(std::string(what) + ": expected " + expected + ", found " + format_number(v[c], 6) + " in image " +
+                                    std::to_string(n) + ", channel " + std::to_string(c) + ", pixel (y " + std::to_string(p / shape.w) +
+                                    ", x " + std::to_string(p % shape.w) + ")");
+            }
+            const auto out = f(v[0], v[1], v[2]);
+            for (Index c = 0; c < 3; ++c) dst(c * plane + p, n) = static_cast<S>(out[static_cast<std::size_t>(c)]);
+        }
+    return dst;
+}
+
+}  // namespace detail
+
 // sRGB images (3 x H x W per column, values in [0, 1]) to CIELAB images in
 // the same layout (channel 0 = L, 1 = a, 2 = b).
 // ShapeError: shape not 3 x H x W, or rows != 3 H W. DataError: a value
 // outside [0, 1] or not finite.
 template <class D>
 Matrix<typename D::Scalar> srgb_to_lab(const Eigen::MatrixBase<D>& rgb, Shape shape) {
-    using S = typename D::Scalar;
-    detail::check_color_images(rgb.rows(), shape, "srgb_to_lab");
-    const Index plane = shape.h * shape.w;
-    Matrix<S> lab(rgb.rows(), rgb.cols());
-    for (Index n = 0; n < rgb.cols(); ++n)
-        for (Index p = 0; p < plane; ++p) {
-            double v[3];
-            for (Index c = 0; c < 3; ++c) {
-                v[c] = static_cast<double>(rgb(c * plane + p, n));
-                if (!(v[c] >= 0.0 && v[c] <= 1.0))
-                    throw DataError("srgb_to_lab: expected sRGB values in [0, 1], found " + detail::format_number(v[c], 6) + " in image " +
-                                    std::to_string(n) + ", channel " + std::to_string(c) + ", pixel (y " + std::to_string(p / shape.w) +
-                                    ", x " + std::to_string(p % shape.w) + ")");
-            }
-            const auto out = srgb_to_lab(v[0], v[1], v[2]);
-            for (Index c = 0; c < 3; ++c) lab(c * plane + p, n) = static_cast<S>(out[static_cast<std::size_t>(c)]);
-        }
-    return lab;
+    return detail::map_color_pixels(
+        rgb, shape, "srgb_to_lab", "sRGB values in [0, 1]", [](double v) { return v >= 0.0 && v <= 1.0; },
+        [](double r, double g, double b) { return srgb_to_lab(r, g, b); });
 }
 
 // CIELAB images (3 x H x W per column) to sRGB, each channel clipped to [0, 1].
 // ShapeError: as srgb_to_lab. DataError: a value that is not finite.
 template <class D>
 Matrix<typename D::Scalar> lab_to_srgb(const Eigen::MatrixBase<D>& lab, Shape shape) {
-    using S = typename D::Scalar;
-    detail::check_color_images(lab.rows(), shape, "lab_to_srgb");
-    const Index plane = shape.h * shape.w;
-    Matrix<S> rgb(lab.rows(), lab.cols());
-    for (Index n = 0; n < lab.cols(); ++n)
-        for (Index p = 0; p < plane; ++p) {
-            double v[3];
-            for (Index c = 0; c < 3; ++c) {
-                v[c] = static_cast<double>(lab(c * plane + p, n));
-                if (!std::isfinite(v[c]))
-                    throw DataError("lab_to_srgb: expected finite Lab values, found " + detail::format_number(v[c], 6) + " in image " +
-                                    std::to_string(n) + ", channel " + std::to_string(c) + ", pixel (y " + std::to_string(p / shape.w) +
-                                    ", x " + std::to_string(p % shape.w) + ")");
-            }
-            const auto out = lab_to_srgb(v[0], v[1], v[2]);
-            for (Index c = 0; c < 3; ++c) rgb(c * plane + p, n) = static_cast<S>(std::clamp(out[static_cast<std::size_t>(c)], 0.0, 1.0));
-        }
-    return rgb;
+    return detail::map_color_pixels(lab, shape, "lab_to_srgb", "finite Lab values", [](double v) { return std::isfinite(v); },
+                                    [](double l, double a, double b) {
+                                        auto out = lab_to_srgb(l, a, b);
+                                        for (double& c : out) c = std::clamp(c, 0.0, 1.0);
+                                        return out;
+                                    });
 }
 
 LATENT_NAMESPACE_END
