@@ -2,6 +2,7 @@
 // every algorithm (im2col, flipped adjoint, direct) equal and gradient-checked,
 // float GEMM layouts against double, the measured automatic choice.
 #include "conv_support.hpp"
+#include "support.hpp"
 
 using conv_test::MatD;
 using latent::ConvOptions;
@@ -189,5 +190,42 @@ TEST_CASE("the automatic conv algorithm is the measured winner per layer shape, 
     fixed.set_algorithm(A::im2col);
     forward_once(fixed);
     CHECK(fixed.algorithm() == A::im2col);
+    latent::detail::set_conv_cost_hook(nullptr);
+}
+
+TEST_CASE("set_conv_algorithm forces the automatic choice where the algorithm applies; auto measures again", "[conv][engine]") {
+    using A = latent::detail::ConvAlgorithm;
+    int calls = 0;
+    latent::detail::set_conv_cost_hook([&](A a, const latent::detail::ConvGeometry&, Index) {
+        ++calls;
+        return a == A::direct ? 1.0 : 2.0;  // measuring would pick direct
+    });
+    auto forward_once = [](Conv2D<float>& conv) {
+        latent::ParamBuffer<float> params;
+        latent::Rng rng(3);
+        latent::testing::build_standalone(conv, Shape{4, 8, 8}, params, rng);
+        latent::Matrix<float> x(4 * 8 * 8, 2);
+        rng.fill_uniform(x);
+        conv.forward(x, latent::Mode::infer);
+    };
+    latent::set_conv_algorithm("im2col_flipped");
+    Conv2D<float> s1(5, 3, ConvOptions::same()), s2(5, 3, ConvOptions::same(2));
+    forward_once(s1);
+    forward_once(s2);
+    CHECK(s1.algorithm() == A::im2col_flipped);
+    CHECK(s2.algorithm() == A::im2col);  // stride 2: the flipped adjoint does not apply
+    CHECK(calls == 0);                   // nothing measured
+    latent::set_conv_algorithm("direct");  // the choices so far are forgotten
+    Conv2D<float> d(5, 3, ConvOptions::same());
+    forward_once(d);
+    CHECK(d.algorithm() == A::direct);
+    CHECK(s1.algorithm() == A::im2col_flipped);  // a layer that already chose keeps its choice
+    latent::set_conv_algorithm("auto");
+    Conv2D<float> m(6, 3, ConvOptions::same());
+    forward_once(m);
+    CHECK(m.algorithm() == A::direct);
+    CHECK(calls == 3);
+    LATENT_CHECK_THROWS_WITH_ALL(latent::set_conv_algorithm("winograd"), latent::ConfigError,
+                                 "expected im2col, im2col_flipped, direct or auto, found 'winograd'");
     latent::detail::set_conv_cost_hook(nullptr);
 }

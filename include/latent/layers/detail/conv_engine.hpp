@@ -280,10 +280,23 @@ struct ConvChoices {
     std::mutex mutex;
     std::map<std::array<Index, 16>, ConvAlgorithm> chosen;
     ConvCostHook hook;
+    ConvAlgorithm forced = ConvAlgorithm::automatic;  // LATENT_CONV / set_conv_algorithm
 };
 
+inline ConvAlgorithm conv_algorithm_from_name(const std::string& name, const char* what) {
+    for (ConvAlgorithm a : {ConvAlgorithm::im2col, ConvAlgorithm::im2col_flipped, ConvAlgorithm::direct})
+        if (name == conv_algorithm_name(a)) return a;
+    if (name == "auto" || name == "automatic") return ConvAlgorithm::automatic;
+    throw ConfigError(std::string(what) + ": expected im2col, im2col_flipped, direct or auto, found '" + name + "'");
+}
+
+// The process's choices; LATENT_CONV is read when they are created.
 inline ConvChoices& conv_choices() {
-    static ConvChoices* c = new ConvChoices;  // never destroyed: layers may run during static destruction
+    static ConvChoices* c = [] {
+        auto* cc = new ConvChoices;  // never destroyed: layers may run during static destruction
+        if (const char* e = std::getenv("LATENT_CONV")) cc->forced = conv_algorithm_from_name(e, "LATENT_CONV");
+        return cc;
+    }();
     return *c;
 }
 
@@ -299,6 +312,26 @@ inline void set_conv_cost_hook(ConvCostHook hook) {
     c.hook = std::move(hook);
     c.chosen.clear();
 }
+
+}  // namespace detail
+
+// Every convolution whose algorithm is automatic and that has not run yet
+// runs `name` ("im2col", "im2col_flipped", "direct"; "auto" measures again,
+// the default), where it applies (im2col_flipped needs stride 1 and more than one
+// output feature; elsewhere im2col runs), and the choices made so far are
+// forgotten. The environment variable LATENT_CONV=name does the same at
+// start-up. With LATENT_GEMM (or a GEMM cache) it makes runs of conv models
+// repeat bit for bit at any load: a measured choice may flip when the
+// machine is busy.
+inline void set_conv_algorithm(const std::string& name) {
+    const detail::ConvAlgorithm a = detail::conv_algorithm_from_name(name, "set_conv_algorithm");
+    detail::ConvChoices& c = detail::conv_choices();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    c.forced = a;
+    c.chosen.clear();
+}
+
+namespace detail {
 
 // Runs correlate / adjoint / weight gradients with reused buffers (no
 // allocation after the first call at a given batch size). Samples are split
@@ -480,6 +513,8 @@ private:
         ConvChoices& cc = conv_choices();
         const auto key = conv_choice_key(geo_, features_, static_cast<Index>(sizeof(S)));
         ConvCostHook hook;
+        std::vector<ConvAlgorithm> candidates{ConvAlgorithm::im2col, ConvAlgorithm::direct};
+        if (stride_one() && features_ > 1) candidates.insert(candidates.begin() + 1, ConvAlgorithm::im2col_flipped);
         {
             std::lock_guard<std::mutex> lock(cc.mutex);
             const auto it = cc.chosen.find(key);
@@ -487,10 +522,13 @@ private:
                 chosen_ = it->second;
                 return;
             }
+            if (cc.forced != ConvAlgorithm::automatic) {  // forced: that algorithm where it applies, else im2col
+                const bool fits = std::find(candidates.begin(), candidates.end(), cc.forced) != candidates.end();
+                chosen_ = cc.chosen.emplace(key, fits ? cc.forced : ConvAlgorithm::im2col).first->second;
+                return;
+            }
             hook = cc.hook;
         }
-        std::vector<ConvAlgorithm> candidates{ConvAlgorithm::im2col, ConvAlgorithm::direct};
-        if (stride_one() && features_ > 1) candidates.insert(candidates.begin() + 1, ConvAlgorithm::im2col_flipped);
         ConvAlgorithm best = ConvAlgorithm::im2col;
         double best_time = 1e300;
         if (hook) {
