@@ -39,8 +39,7 @@ double train_step_flops(Index batch) { return bench::dense_train_step_flops({{78
 void BM_VaeTrainStep(benchmark::State& state) {
     bench::set_threads(state);
     latent::Rng rng(1);
-    auto vae = latent::make_dense_vae<float>({784, 400, 20});
-    vae.build(latent::Shape{784}, rng);
+    auto vae = latent::make_dense_vae<float>({784, 400, 20}, rng);
     latent::Adam<float> adam(1e-3);
     const Mat x = batch_of_images(kBatch);
     for (auto _ : state) {
@@ -59,8 +58,7 @@ BENCHMARK(BM_VaeTrainStep)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 void BM_VaeIwae50(benchmark::State& state) {
     bench::set_threads(state);
     latent::Rng rng(2);
-    auto vae = latent::make_dense_vae<float>({784, 400, 20});
-    vae.build(latent::Shape{784}, rng);
+    auto vae = latent::make_dense_vae<float>({784, 400, 20}, rng);
     const Mat x = batch_of_images(256);
     for (auto _ : state) {
         latent::Rng draw(3);

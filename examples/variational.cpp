@@ -88,8 +88,11 @@ int main(int argc, char** argv) {
         std::cout << "data: " << data.source << ", train " << data.train_x.cols() << ", test " << data.test_x.cols() << "\n";
 
         latent::Rng rng(flags.seed);
-        auto vae = conv ? make_conv_vae(latent) : latent::make_dense_vae<float>({data.shape.size(), hidden, latent});
-        vae.build(data.shape, rng);
+        latent::DenseVaeOptions dense;
+        dense.sizes = {data.shape.size(), hidden, latent};
+        dense.input = data.shape;  // built for the images' shape, so samples keep it
+        auto vae = conv ? make_conv_vae(latent) : latent::make_dense_vae<float>(dense, rng);
+        if (conv) vae.build(data.shape, rng);
         vae.set_beta(beta);
         vae.set_kl_warmup_epochs(warmup_epochs);  // fit turns it into steps
         vae.set_free_bits(free_bits);

@@ -70,8 +70,7 @@ int main(int argc, char** argv) {
         auto tied = make_dense_autoencoder<double>(o, rng);
         put_model("tied_ae_f64", [&](const std::string& p) { save(tied, p); });
         put_model("tied_decoder_f64", [&](const std::string& p) { save(tied.decoder(), p); });
-        auto vae = make_dense_vae<float>({5, 3, 2}, Likelihood::gaussian_learned());
-        vae.build(Shape{5}, rng);
+        auto vae = make_dense_vae<float>({5, 3, 2}, rng, Likelihood::gaussian_learned());
         put_model("vae_f32", [&](const std::string& p) { save(vae, p); });
         auto enc = std::make_unique<Sequential<float>>();
         enc->add(std::make_unique<Conv2D<float>>(2, Size2(3, 3)), "conv,1")

@@ -109,9 +109,8 @@ TEST_CASE("predictors for every model kind give the model's own outputs", "[serv
         CHECK(same_bits(np.predict(x), ae.reconstruct(x)));
     }
     SECTION("VAE") {
-        auto vae = latent::make_dense_vae<float>({16, 8, 3});
         latent::Rng rng(5);
-        vae.build(latent::Shape{16}, rng);
+        auto vae = latent::make_dense_vae<float>({16, 8, 3}, rng);
         const Mat x = data(16, 6, 6);
         latent::VaePredictor<float> p(vae);
         CHECK(same_bits(p.reconstruct(x), vae.reconstruct(x)));
@@ -258,9 +257,8 @@ TEST_CASE("a repeated single-sample or batch-8 call allocates nothing", "[serve]
     where = repeated_calls_allocate(4, [&] { p.score(x, scores); });
     CHECK(where.empty());
 
-    auto vae = latent::make_dense_vae<float>({64, 16, 4});
     latent::Rng rng(20);
-    vae.build(latent::Shape{64}, rng);
+    auto vae = latent::make_dense_vae<float>({64, 16, 4}, rng);
     latent::VaePredictor<float> vp(vae);
     where = repeated_calls_allocate(4, [&] { vp.reconstruct(one); });
     CHECK(where.empty());

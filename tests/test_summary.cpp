@@ -29,8 +29,7 @@ TEST_CASE("summary of a dense autoencoder: a line a layer, shapes, parameter cou
 
 TEST_CASE("summary of the other model kinds", "[summary]") {
     latent::Rng rng(2);
-    auto vae = latent::make_dense_vae<double>({10, 6, 2});
-    vae.build(latent::Shape{10}, rng);
+    auto vae = latent::make_dense_vae<double>({10, 6, 2}, rng);
     const std::string v = latent::summary(vae);
     INFO(v);
     CHECK(contains(v, "sampler (GaussianSampler)"));

@@ -21,9 +21,8 @@ namespace {
 // A small dense VAE in double: in -> hidden (tanh, smooth for finite
 // differences) -> 2*latent; latent -> hidden -> k*in.
 VariationalAutoencoder<double> small_vae(Index in, Index hidden, Index latent, Likelihood lik, std::uint64_t seed = 7) {
-    auto vae = make_dense_vae<double>({in, hidden, latent}, lik, Act::tanh);
     Rng rng(seed);
-    vae.build(Shape{in}, rng);
+    auto vae = make_dense_vae<double>({in, hidden, latent}, rng, lik, Act::tanh);
     return vae;
 }
 
@@ -516,15 +515,15 @@ TEST_CASE("VAE construction errors name what was expected", "[vae]") {
         LATENT_CHECK_THROWS_WITH_ALL(vae.build(Shape{7}, rng), ShapeError, "gaussian_learned", "7 outputs");
     }
     CHECK_THROWS_AS(VariationalAutoencoder<float>(nullptr, std::make_unique<Dense<float>>(3)), ConfigError);
-    auto vae = make_dense_vae<float>({6, 4, 2});
+    VariationalAutoencoder<float> vae(std::make_unique<Dense<float>>(4), std::make_unique<Dense<float>>(6));
     CHECK_THROWS_AS(vae.encode(MatD(6, 1).cast<float>()), Error);  // not built
-    CHECK_THROWS_AS(make_dense_vae<float>({6}), ConfigError);
+    Rng r(1);
+    CHECK_THROWS_AS(make_dense_vae<float>({6}, r), ConfigError);
 }
 
 TEST_CASE("make_dense_vae starts from PyTorch's nn.Linear initialization", "[vae]") {
-    auto vae = make_dense_vae<double>({30, 20, 4});
     Rng rng(3);
-    vae.build(Shape{30}, rng);
+    auto vae = make_dense_vae<double>({30, 20, 4}, rng);
     // encoder 30 -> 20 -> 8, decoder 4 -> 20 -> 30: U(+-1/sqrt(fan_in)) for weights and biases
     const Index fan_in[] = {30, 30, 20, 20, 4, 4, 20, 20};
     const auto views = vae.parameters();
@@ -595,9 +594,8 @@ TEST_CASE("Same seed, same VAE: bitwise identical training", "[vae]") {
     const MatD xd = binary_data(16, 64, data_rng);
     const Matrix<float> x = xd.cast<float>();
     auto run = [&](std::uint64_t seed) {
-        auto vae = make_dense_vae<float>({16, 12, 3});
         Rng rng(seed);
-        vae.build(Shape{16}, rng);
+        auto vae = make_dense_vae<float>({16, 12, 3}, rng);
         Adam<float> adam(1e-2);
         FitOptions<float> o;
         o.epochs = 3;
@@ -619,9 +617,8 @@ TEST_CASE("Validation does not change the training noise", "[vae]") {
     Rng data_rng(92);
     const Matrix<float> x = binary_data(10, 32, data_rng).cast<float>();
     auto run = [&](bool validate) {
-        auto vae = make_dense_vae<float>({10, 8, 2});
         Rng rng(3);
-        vae.build(Shape{10}, rng);
+        auto vae = make_dense_vae<float>({10, 8, 2}, rng);
         Adam<float> adam(1e-2);
         FitOptions<float> o;
         o.epochs = 2;
@@ -645,8 +642,7 @@ TEST_CASE("A small VAE learns synthetic data", "[vae][e2e]") {
             const Index k = static_cast<Index>(rng.below(4));
             for (Index i = 0; i < d; ++i) (*m)(i, j) = static_cast<float>(rng.bernoulli(0.05) ? 1 - protos(i, k) : protos(i, k));
         }
-    auto vae = make_dense_vae<float>({d, 32, 4});
-    vae.build(Shape{d}, rng);
+    auto vae = make_dense_vae<float>({d, 32, 4}, rng);
     vae.set_kl_warmup(50);
     Adam<float> adam(3e-3);
     FitOptions<float> o;
@@ -703,4 +699,20 @@ TEST_CASE("KL warm-up given in epochs: fit turns it into steps, files keep it", 
     CHECK(vae.kl_warmup() == 3);
     CHECK_THROWS_AS(vae.set_kl_warmup_epochs(-1.0), ConfigError);
     CHECK_THROWS_AS(vae.set_kl_warmup_epochs(std::numeric_limits<double>::infinity()), ConfigError);
+}
+
+TEST_CASE("make_dense_vae returns a built model, for a flat input or an image shape of the same size", "[vae]") {
+    Rng a(4), b(4);
+    auto flat = make_dense_vae<float>({36, 8, 2}, a);
+    CHECK(flat.built());
+    CHECK(flat.input_shape() == Shape{36});
+    DenseVaeOptions o;
+    o.sizes = {36, 8, 2};
+    o.input = Shape{1, 6, 6};
+    auto image = make_dense_vae<float>(o, b);
+    CHECK(image.input_shape() == Shape{1, 6, 6});
+    CHECK(image.params().values() == flat.params().values());  // the same layers, drawn from the same generator
+    o.input = Shape{1, 5, 6};
+    Rng c(4);
+    LATENT_CHECK_THROWS_WITH_ALL(make_dense_vae<float>(o, c), ShapeError, "36 values", "1x5x6");
 }

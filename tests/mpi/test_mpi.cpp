@@ -129,9 +129,8 @@ TEST_CASE("Every Trainable trains data-parallel: convolutional, sequence, VAE, B
     SECTION("VAE: replicas stay in sync (its sampling noise differs from one process's)") {
         Matrix<double> x(10, 41);
         drng.fill_uniform(x);
-        auto vae = latent::make_dense_vae<double>({10, 8, 2});
         latent::Rng rng(1);
-        vae.build(latent::Shape{10}, rng);
+        auto vae = latent::make_dense_vae<double>({10, 8, 2}, rng);
         latent::Adam<double> adam(1e-2);
         o.replicas = &world();
         const auto h = latent::fit(vae, adam, x, o);

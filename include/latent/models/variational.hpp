@@ -467,38 +467,53 @@ private:
     Mat dout_, scratch_, dmu_, dlogvar_, dh_, eps_, mu_;
 };
 
-// A dense VAE: sizes = {input, hidden..., latent}, e.g. {784, 400, 20};
-// not yet built (call build), or built when given an Rng (below).
+// A dense VAE, built and initialized from rng, as every make_* returns its
+// model (make_dense_autoencoder, ...):
 //   encoder: [Dense(h) act]... Dense(2 latent)         -> [mu; logvar]
 //   decoder: [Dense(h) act]... (hidden sizes reversed) Dense(k input) -> likelihood parameters
 // Every Dense starts from `init`; the default is PyTorch's nn.Linear
 // initialization, U(+-1/sqrt(fan_in)) for weights and biases (on the
 // 784-400-20 Fashion-MNIST VAE it ends about 1 nat better after 10 epochs
 // than He initialization of the ReLU layers).
+struct DenseVaeOptions {
+    std::vector<Index> sizes;  // {input, hidden..., latent}, e.g. {784, 400, 20}
+    Likelihood likelihood = Likelihood::bernoulli();
+    Act hidden = Act::relu;
+    WeightInit init = WeightInit::pytorch;
+    Shape input;  // what the VAE is built for: empty = {sizes[0]}; an image shape of that size keeps the image shape
+};
+
 template <class S>
-VariationalAutoencoder<S> make_dense_vae(const std::vector<Index>& sizes, Likelihood likelihood = Likelihood::bernoulli(),
-                                         Act hidden = Act::relu, WeightInit init = WeightInit::pytorch) {
+VariationalAutoencoder<S> make_dense_vae(const DenseVaeOptions& o, Rng& rng) {
+    const auto& sizes = o.sizes;
     if (sizes.size() < 2)
         throw ConfigError("make_dense_vae: expected at least {input, latent} sizes, found " + std::to_string(sizes.size()));
     for (Index s : sizes)
         if (s <= 0) throw ConfigError("make_dense_vae: expected positive sizes, found " + std::to_string(s));
+    const Shape input = o.input.size() == 0 ? Shape{sizes.front()} : o.input;
+    if (input.size() != sizes.front())
+        throw ShapeError("make_dense_vae: expected an input shape of " + std::to_string(sizes.front()) + " values, found " + input.str());
     auto enc = std::make_unique<Sequential<S>>();
-    for (std::size_t i = 1; i + 1 < sizes.size(); ++i) enc->template add<Dense<S>>(sizes[i], true, init).template add<Activation<S>>(hidden);
-    enc->template add<Dense<S>>(2 * sizes.back(), true, init);
+    for (std::size_t i = 1; i + 1 < sizes.size(); ++i) enc->template add<Dense<S>>(sizes[i], true, o.init).template add<Activation<S>>(o.hidden);
+    enc->template add<Dense<S>>(2 * sizes.back(), true, o.init);
     auto dec = std::make_unique<Sequential<S>>();
-    for (std::size_t i = sizes.size() - 2; i >= 1; --i) dec->template add<Dense<S>>(sizes[i], true, init).template add<Activation<S>>(hidden);
-    dec->template add<Dense<S>>(likelihood.outputs_per_feature() * sizes.front(), true, init);
-    return VariationalAutoencoder<S>(std::move(enc), std::move(dec), likelihood);
+    for (std::size_t i = sizes.size() - 2; i >= 1; --i) dec->template add<Dense<S>>(sizes[i], true, o.init).template add<Activation<S>>(o.hidden);
+    dec->template add<Dense<S>>(o.likelihood.outputs_per_feature() * sizes.front(), true, o.init);
+    VariationalAutoencoder<S> vae(std::move(enc), std::move(dec), o.likelihood);
+    vae.build(input, rng);
+    return vae;
 }
 
-// The same, built for {sizes[0]} and initialized from rng, as every other
-// make_* returns its model (make_dense_autoencoder, ...).
+// The same from the sizes and the common settings.
 template <class S>
 VariationalAutoencoder<S> make_dense_vae(const std::vector<Index>& sizes, Rng& rng, Likelihood likelihood = Likelihood::bernoulli(),
                                          Act hidden = Act::relu, WeightInit init = WeightInit::pytorch) {
-    VariationalAutoencoder<S> vae = make_dense_vae<S>(sizes, likelihood, hidden, init);
-    vae.build(Shape{sizes.front()}, rng);
-    return vae;
+    DenseVaeOptions o;
+    o.sizes = sizes;
+    o.likelihood = likelihood;
+    o.hidden = hidden;
+    o.init = init;
+    return make_dense_vae<S>(o, rng);
 }
 
 LATENT_NAMESPACE_END
