@@ -27,34 +27,20 @@ namespace detail {
 // for its own input shape (they are not a pipeline; Seq2Seq runs them one
 // by one), and its parameters are named "<name>.<param>".
 template <class S>
-class LayerGroup : public Layer<S> {
+class LayerGroup : public NamedLayers<S> {
 public:
     LayerGroup& add(std::string name, LayerPtr<S> layer, Shape input) {
-        names_.push_back(std::move(name));
-        layers_.push_back(std::move(layer));
+        this->append(std::move(name), std::move(layer));
         inputs_.push_back(input);
         return *this;
     }
     std::string type() const override { return "LayerGroup"; }
-    std::size_t size() const { return layers_.size(); }
-    const Layer<S>& operator[](std::size_t i) const { return *layers_.at(i); }
-    const std::string& name(std::size_t i) const { return names_.at(i); }
     Shape compute_output_shape(Shape) const override { return layers_.back()->output_shape(inputs_.back()); }
-    void collect_params(const std::string& prefix, std::vector<NamedSlot<S>>& out) override {
-        for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->collect_params(prefix.empty() ? names_[i] : prefix + "." + names_[i], out);
-    }
     const Matrix<S>& forward(const Matrix<S>&, Mode) override { throw Error("LayerGroup: its layers run one by one, not as a pipeline"); }
     const Matrix<S>& backward(const Matrix<S>&) override { throw Error("LayerGroup: its layers run one by one, not as a pipeline"); }
     void set_input_grad(bool needed) override {
         this->input_grad_ = needed;
         for (auto& l : layers_) l->set_input_grad(needed);
-    }
-    void attach_rng(Rng* rng) override {
-        this->rng_ = rng;
-        for (auto& l : layers_) l->attach_rng(rng);
-    }
-    void reset_state() override {
-        for (auto& l : layers_) l->reset_state();
     }
     LayerConfig config() const override {
         LayerConfig c("LayerGroup");
@@ -70,8 +56,7 @@ protected:
     }
 
 private:
-    std::vector<LayerPtr<S>> layers_;
-    std::vector<std::string> names_;
+    using NamedLayers<S>::layers_;
     std::vector<Shape> inputs_;
 };
 

@@ -14,10 +14,49 @@
 
 LATENT_NAMESPACE_BEGIN
 
+namespace detail {
+
+// Named child layers as one layer: the children's parameters are named
+// "<name>.<param>", and the generator and state resets reach every child.
+// Sequential (a pipeline) and Seq2Seq's LayerGroup (children run one by
+// one) are built on it.
 template <class S>
-class Sequential : public Layer<S> {
+class NamedLayers : public Layer<S> {
+public:
+    std::size_t size() const { return layers_.size(); }
+    bool empty() const { return layers_.empty(); }
+    const Layer<S>& operator[](std::size_t i) const { return *layers_.at(i); }
+    const std::string& name(std::size_t i) const { return names_.at(i); }
+
+    void collect_params(const std::string& prefix, std::vector<NamedSlot<S>>& out) override {
+        for (std::size_t i = 0; i < layers_.size(); ++i)
+            layers_[i]->collect_params(prefix.empty() ? names_[i] : prefix + "." + names_[i], out);
+    }
+    void attach_rng(Rng* rng) override {
+        this->rng_ = rng;
+        for (auto& l : layers_) l->attach_rng(rng);
+    }
+    void reset_state() override {
+        for (auto& l : layers_) l->reset_state();
+    }
+
+protected:
+    void append(std::string name, LayerPtr<S> layer) {
+        names_.push_back(std::move(name));
+        layers_.push_back(std::move(layer));
+    }
+
+    std::vector<LayerPtr<S>> layers_;
+    std::vector<std::string> names_;
+};
+
+}  // namespace detail
+
+template <class S>
+class Sequential : public detail::NamedLayers<S> {
 public:
     using Mat = Matrix<S>;
+    using detail::NamedLayers<S>::operator[];
 
     Sequential() = default;
 
@@ -26,8 +65,7 @@ public:
     Sequential& add(LayerPtr<S> layer, std::string name = {}) {
         if (!layer) throw ConfigError("Sequential::add: expected a layer, found nullptr");
         if (this->built()) throw Error("Sequential::add: the model is already built; add layers before building");
-        names_.push_back(name.empty() ? std::to_string(layers_.size()) : std::move(name));
-        layers_.push_back(std::move(layer));
+        this->append(name.empty() ? std::to_string(layers_.size()) : std::move(name), std::move(layer));
         return *this;
     }
     template <class L, class... Args>
@@ -36,22 +74,13 @@ public:
     }
 
     std::string type() const override { return "Sequential"; }
-    std::size_t size() const { return layers_.size(); }
-    bool empty() const { return layers_.empty(); }
     Layer<S>& operator[](std::size_t i) { return *layers_.at(i); }
-    const Layer<S>& operator[](std::size_t i) const { return *layers_.at(i); }
-    const std::string& name(std::size_t i) const { return names_.at(i); }
 
     Shape compute_output_shape(Shape in) const override {
         if (layers_.empty()) throw ShapeError("layer Sequential: expected at least one layer, found none");
         Shape s = in;
         for (std::size_t i = 0; i < layers_.size(); ++i) s = child_output_shape(i, s);
         return s;
-    }
-
-    void collect_params(const std::string& prefix, std::vector<NamedSlot<S>>& out) override {
-        for (std::size_t i = 0; i < layers_.size(); ++i)
-            layers_[i]->collect_params(prefix.empty() ? names_[i] : prefix + "." + names_[i], out);
     }
 
     const Mat& forward(const Mat& x, Mode mode) override {
@@ -76,14 +105,6 @@ public:
         this->input_grad_ = needed;
         if (!layers_.empty()) layers_.front()->set_input_grad(needed);
     }
-    void attach_rng(Rng* rng) override {
-        this->rng_ = rng;
-        for (auto& l : layers_) l->attach_rng(rng);
-    }
-    void reset_state() override {
-        for (auto& l : layers_) l->reset_state();
-    }
-
     // Names other than the default (the position) are stored one attribute
     // each, "name.<i>", so any name round trips (the attribute values are
     // length-prefixed in a model file). Files before this stored a single
@@ -119,8 +140,8 @@ private:
         }
     }
 
-    std::vector<LayerPtr<S>> layers_;
-    std::vector<std::string> names_;
+    using detail::NamedLayers<S>::layers_;
+    using detail::NamedLayers<S>::names_;
 };
 
 // The child names a Sequential's config() stores ("name.<i>" attributes; the
