@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "latent/core/gemm.hpp"
 #include "latent/core/math.hpp"
 #include "latent/layers/dense.hpp"
 #include "latent/losses/regularizers.hpp"
@@ -104,7 +105,9 @@ public:
             throw ShapeError("SoftmaxClassifier::predict_proba_sample: expected " + std::to_string(features_) + " features, found " +
                              std::to_string(x.size()));
         const auto& slots = net_.params().slots();  // Dense: weight (classes x d), bias (classes)
-        Vector<S> z = slots.at(0).slot->w() * ((x - mean_).array() * scale_.array()).matrix() + slots.at(1).slot->w().col(0);
+        const Vector<S> xs = ((x - mean_).array() * scale_.array()).matrix();
+        Vector<S> z = slots.at(1).slot->w().col(0);  // the bias, then W xs added to it
+        detail::matmul(z, slots.at(0).slot->w(), false, xs, false, true);
         detail::softmax_columns(z);
         return std::vector<S>(z.data(), z.data() + z.size());
     }

@@ -135,9 +135,12 @@ Matrix<S> knn_impute(const Matrix<S>& x, const Matrix<S>& reference, Index k, In
     for_chunks(0, x.cols(), batch_size, what.c_str(), [&](Index start, Index b) {
         const auto m = mask.middleCols(start, b);
         xm = (m.array() > S(0)).select(x.middleCols(start, b).array(), S(0)).matrix();
-        d.noalias() = ref2.transpose() * m;                 // M x b: m^T (r .* r)
-        d.noalias() -= S(2) * (reference.transpose() * xm);  // -2 (m .* x)^T r
-        d.rowwise() += xm.array().square().matrix().colwise().sum();
+        d.resize(reference.cols(), b);
+        detail::matmul(d, ref2, true, Matrix<S>(m), false, false);  // M x b: m^T (r .* r)
+        const auto xm_sq = xm.array().square().matrix().colwise().sum().eval();
+        xm *= S(-2);
+        detail::matmul(d, reference, true, xm, false, true);  // -2 (m .* x)^T r
+        d.rowwise() += xm_sq;
         std::vector<Index> order(static_cast<std::size_t>(reference.cols()));
         for (Index j = 0; j < b; ++j) {
             const Index col = start + j;

@@ -19,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "latent/core/gemm.hpp"
 #include "latent/core/tensor.hpp"
+#include "latent/core/threads.hpp"
 #include "latent/models/autoencoder.hpp"
 #include "latent/serve/predictor.hpp"
 
@@ -100,17 +102,20 @@ public:
                     const S n = q.col(j).norm();
                     if (n > S(0)) q.col(j) /= n;
                 }
-                d.noalias() = unit_.transpose() * q;
+                d.resize(unit_.cols(), b);
+                detail::matmul(d, unit_, true, q, false, false);
                 d.array() = S(1) - d.array();
             } else {
-                d.noalias() = S(-2) * (data_.transpose() * q);
+                d.resize(data_.cols(), b);
+                detail::matmul(d, data_, true, q, false, false);
+                d *= S(-2);
                 d.colwise() += sq_norms_;
                 d.rowwise() += q.colwise().squaredNorm();
             }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(latent::num_threads()) if (b >= 32)
-#endif
-            for (Index j = 0; j < b; ++j) select_k(d.col(j), k, out, start + j);
+            // each query column on its own: the same result on any thread count
+            detail::parallel_ranges(b, static_cast<double>(d.rows()), [&](Index j0, Index j1) {
+                for (Index j = j0; j < j1; ++j) select_k(d.col(j), k, out, start + j);
+            });
         });
         return out;
     }

@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <string>
 
+#include "latent/core/gemm.hpp"
 #include "latent/core/tensor.hpp"
 
 LATENT_NAMESPACE_BEGIN
@@ -155,8 +156,10 @@ public:
         require("transform");
         detail::check_dims(x, n_features(), -1, "PCA::transform input");
         Mat z(n_components(), x.cols());
-        z.noalias() = components_.transpose() * x;
-        z.colwise() -= components_.transpose() * mean_;
+        detail::matmul(z, components_, true, x, false, false);
+        Mat um(n_components(), 1);
+        detail::matmul(um, components_, true, mean_, false, false);
+        z.colwise() -= um.col(0);
         return z;
     }
 
@@ -165,7 +168,7 @@ public:
         require("inverse_transform");
         detail::check_dims(codes, n_components(), -1, "PCA::inverse_transform codes");
         Mat x(n_features(), codes.cols());
-        x.noalias() = components_ * codes;
+        detail::matmul(x, components_, false, codes, false, false);
         x.colwise() += mean_;
         return x;
     }
