@@ -172,7 +172,6 @@ public:
     // threshold = the smallest validation score t such that at most a
     // fraction `fpr` of the normal validation data scores above t.
     double calibrate_fpr(const Mat& normal_val, double fpr) {
-        if (!(fpr >= 0 && fpr < 1)) throw ConfigError("AnomalyDetector::calibrate_fpr: expected a rate in [0, 1), found " + std::to_string(fpr));
         threshold_ = detail::threshold_at_fpr_sorted(sorted_scores(normal_val, "AnomalyDetector::calibrate_fpr"), fpr,
                                                      "AnomalyDetector::calibrate_fpr");
         calibrated_ = true;
@@ -276,17 +275,18 @@ public:
                              "), found " + std::to_string(normal.rows()));
         detail::check_finite(normal, "KnnDetector::fit");
         index_ = VectorIndex<S>(Metric::euclidean);
-        index_.add(prepare(normal));
+        if (sigma_ > 0)
+            index_.add(gaussian_blur<S>(normal, image_, sigma_));
+        else
+            index_.add(normal);
     }
     Vector<S> score(const Mat& x) const {
         if (index_.size() == 0) throw Error("KnnDetector::score: call fit first");
-        const KnnResult<S> r = index_.search(prepare(x), k_);
+        const KnnResult<S> r = sigma_ > 0 ? index_.search(gaussian_blur<S>(x, image_, sigma_), k_) : index_.search(x, k_);
         return r.distances.row(k_ - 1).transpose();
     }
 
 private:
-    Mat prepare(const Mat& x) const { return sigma_ > 0 ? gaussian_blur<S>(x, image_, sigma_) : x; }
-
     Index k_;
     double sigma_ = 0;
     Shape image_;

@@ -136,7 +136,7 @@ Matrix<S> knn_impute(const Matrix<S>& x, const Matrix<S>& reference, Index k, In
         const auto m = mask.middleCols(start, b);
         xm = (m.array() > S(0)).select(x.middleCols(start, b).array(), S(0)).matrix();
         d.resize(reference.cols(), b);
-        detail::matmul(d, ref2, true, Matrix<S>(m), false, false);  // M x b: m^T (r .* r)
+        detail::matmul(d, ref2, true, m, false, false);  // M x b: m^T (r .* r)
         const auto xm_sq = xm.array().square().matrix().colwise().sum().eval();
         xm *= S(-2);
         detail::matmul(d, reference, true, xm, false, true);  // -2 (m .* x)^T r

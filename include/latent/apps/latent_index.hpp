@@ -95,6 +95,7 @@ public:
         out.indices.resize(k, queries.cols());
         out.distances.resize(k, queries.cols());
         Mat q, d;                 // d x b query block, N x b distances
+        RowVector<S> q_norms;     // ||q||^2 per query
         for_chunks(0, queries.cols(), batch_size, "VectorIndex::search", [&](Index start, Index b) {
             q = queries.middleCols(start, b);
             if (metric_ == Metric::cosine) {
@@ -106,11 +107,12 @@ public:
                 detail::matmul(d, unit_, true, q, false, false);
                 d.array() = S(1) - d.array();
             } else {
+                q_norms = q.colwise().squaredNorm();
+                q *= S(-2);  // exact: x^T (-2 q) = -2 x^T q, without a pass over d
                 d.resize(data_.cols(), b);
                 detail::matmul(d, data_, true, q, false, false);
-                d *= S(-2);
                 d.colwise() += sq_norms_;
-                d.rowwise() += q.colwise().squaredNorm();
+                d.rowwise() += q_norms;
             }
             // each query column on its own: the same result on any thread count
             detail::parallel_ranges(b, static_cast<double>(d.rows()), [&](Index j0, Index j1) {

@@ -29,14 +29,17 @@ struct AdamOptions {
 };
 // AdamW's defaults differ only in the weight decay (PyTorch's 1e-2).
 struct AdamWOptions : AdamOptions {
-    AdamWOptions() { weight_decay = 1e-2; }
+    explicit AdamWOptions(double learning_rate = 1e-3) {
+        lr = learning_rate;
+        weight_decay = 1e-2;
+    }
 };
 
 template <class S>
 class Adam : public Optimizer<S> {
 public:
     using typename Optimizer<S>::Vec;
-    explicit Adam(double lr = 1e-3) : Adam(with_lr(AdamOptions{}, lr)) {}
+    explicit Adam(double lr = 1e-3) : Adam(AdamOptions{lr}) {}
     explicit Adam(const AdamOptions& o) : Adam(o, false) {}
     std::string name() const override { return decoupled_ ? "AdamW" : "Adam"; }
 
@@ -85,11 +88,6 @@ protected:
         if (!(o.weight_decay >= 0))
             throw ConfigError(std::string(who) + ": expected weight_decay >= 0, found " + std::to_string(o.weight_decay));
     }
-    template <class O>
-    static O with_lr(O o, double lr) {
-        o.lr = lr;
-        return o;
-    }
 
 private:
     double b1_, b2_, eps_, wd_;
@@ -100,7 +98,7 @@ private:
 template <class S>
 class AdamW : public Adam<S> {
 public:
-    explicit AdamW(double lr = 1e-3) : AdamW(Adam<S>::with_lr(AdamWOptions{}, lr)) {}
+    explicit AdamW(double lr = 1e-3) : AdamW(AdamWOptions(lr)) {}
     explicit AdamW(const AdamWOptions& o) : Adam<S>(o, true) {}
 };
 

@@ -21,7 +21,7 @@ template <class S>
 class SGD : public Optimizer<S> {
 public:
     using typename Optimizer<S>::Vec;
-    explicit SGD(double lr) : SGD(options_with_lr(lr)) {}
+    explicit SGD(double lr) : SGD(SGDOptions{lr}) {}
     explicit SGD(const SGDOptions& o) : Optimizer<S>(o.lr), momentum_(o.momentum), nesterov_(o.nesterov), wd_(o.weight_decay) {
         if (!(o.momentum >= 0 && o.momentum < 1)) throw ConfigError("SGD: expected momentum in [0, 1), found " + std::to_string(o.momentum));
         if (o.nesterov && o.momentum == 0) throw ConfigError("SGD: Nesterov needs momentum > 0, found 0");
@@ -50,11 +50,6 @@ protected:
     }
 
 private:
-    static SGDOptions options_with_lr(double lr) {
-        SGDOptions o;
-        o.lr = lr;
-        return o;
-    }
     double momentum_;
     bool nesterov_;
     double wd_;
