@@ -4,6 +4,7 @@
 #include "support.hpp"
 
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -205,6 +206,67 @@ TEST_CASE("an optimizer refuses a model of another size; reset forgets", "[optim
     ParamBuffer<double> empty;
     SGD<double> sgd(0.1);
     CHECK_THROWS_AS(sgd.step(empty), Error);
+}
+
+namespace {
+// Two replicas each step a share of the 8 values ([0, 3) and [3, 8)) and then
+// exchange the new values, as fit does with replicas: every step and the
+// state must equal one optimizer's full step, bit for bit.
+template <class S>
+void check_shares(const std::function<std::unique_ptr<Optimizer<S>>()>& make) {
+    auto full = make(), first = make(), second = make();
+    TwoParams<S> p, a, b;
+    CHECK(full->state().empty());  // no state before the first step
+    for (int t = 0; t < 3; ++t) {
+        for (int i = 0; i < 8; ++i) p.buffer.grads()(i) = a.buffer.grads()(i) = b.buffer.grads()(i) = static_cast<S>(golden::grads[t][i]);
+        full->step(p.buffer);
+        first->step(a.buffer, 0, 3);
+        second->step(b.buffer, 3, 8);
+        CHECK(first->steps() == t + 1);
+        a.buffer.values().tail(5) = b.buffer.values().tail(5);
+        b.buffer.values().head(3) = a.buffer.values().head(3);
+        INFO("after step " << t + 1);
+        CHECK(a.buffer.values() == p.buffer.values());
+        CHECK(b.buffer.values() == p.buffer.values());
+    }
+    const auto sf = full->state(), s1 = first->state(), s2 = second->state();
+    REQUIRE(!sf.empty());
+    REQUIRE(s1.size() == sf.size());
+    for (std::size_t k = 0; k < sf.size(); ++k) {
+        REQUIRE(sf[k]->size() == 8);
+        CHECK(s1[k]->head(3) == sf[k]->head(3));
+        CHECK(s2[k]->tail(5) == sf[k]->tail(5));
+    }
+}
+}  // namespace
+
+TEST_CASE("an optimizer stepping shares of the parameters equals one full step", "[optim]") {
+    using O = std::unique_ptr<Optimizer<double>>;
+    check_shares<double>([] { return O(new SGD<double>(0.1)); });
+    SGDOptions sgd;
+    sgd.lr = 0.1;
+    sgd.momentum = 0.9;
+    sgd.nesterov = true;
+    sgd.weight_decay = 0.01;
+    check_shares<double>([&] { return O(new SGD<double>(sgd)); });
+    AdamOptions adam;
+    adam.lr = 0.01;
+    adam.weight_decay = 0.1;
+    check_shares<double>([&] { return O(new Adam<double>(adam)); });
+    check_shares<double>([] { return O(new AdamW<double>(AdamWOptions(0.01))); });
+    RMSPropOptions rms;
+    rms.momentum = 0.5;
+    check_shares<double>([&] { return O(new RMSProp<double>(rms)); });
+    check_shares<double>([] { return O(new AdaGrad<double>(0.1)); });
+    using F = std::unique_ptr<Optimizer<float>>;
+    check_shares<float>([] { return F(new Adam<float>(0.01)); });
+
+    TwoParams<double> p;
+    Adam<double> o(0.01);
+    LATENT_CHECK_THROWS_WITH_ALL(o.step(p.buffer, 3, 9), ShapeError, "Adam: expected a parameter range within [0, 8], found [3, 9)");
+    CHECK_THROWS_AS(o.step(p.buffer, 4, 3), ShapeError);
+    CHECK_THROWS_AS(o.step(p.buffer, -1, 3), ShapeError);
+    CHECK(o.steps() == 0);  // a refused range does not count
 }
 
 TEST_CASE("optimizer options are validated", "[optim]") {

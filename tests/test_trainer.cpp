@@ -7,9 +7,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include <latent/latent.hpp>
 
@@ -708,4 +712,102 @@ TEST_CASE("float: large but finite gradients are not a divergence and clip to a 
     const float norm = clip_grad_norm(ae.params(), 1.0);
     CHECK(std::isfinite(norm));
     CHECK(ae.params().grads().norm() == Approx(1.0).epsilon(1e-3));
+}
+
+namespace {
+// Two replicas in one process, a thread each, meeting at a shared buffer:
+// exercises fit's sharded step through Replicas' default reduce_scatter and
+// all_gather (both built on sum), without MPI.
+struct Meeting {
+    std::mutex m;
+    std::condition_variable cv;
+    int arrived = 0;
+    long generation = 0;
+    std::vector<float> f;
+    std::vector<double> d;
+    void wait() {
+        std::unique_lock<std::mutex> lock(m);
+        const long g = generation;
+        if (++arrived == 2) {
+            arrived = 0;
+            ++generation;
+            cv.notify_all();
+        } else {
+            cv.wait(lock, [&] { return generation != g; });
+        }
+    }
+    std::vector<float>& buffer(float) { return f; }
+    std::vector<double>& buffer(double) { return d; }
+};
+
+class ThreadReplica : public Replicas {
+public:
+    ThreadReplica(int rank, Meeting& meet) : rank_(rank), meet_(meet) {}
+    int rank() const override { return rank_; }
+    int size() const override { return 2; }
+    void broadcast(float* data, Index n) override { share(data, n, false); }
+    void broadcast(double* data, Index n) override { share(data, n, false); }
+    void sum(float* data, Index n) override { share(data, n, true); }
+    void sum(double* data, Index n) override { share(data, n, true); }
+
+private:
+    template <class S>
+    void share(S* data, Index n, bool add) {
+        auto& buf = meet_.buffer(S{});
+        if (rank_ == 0) buf.assign(data, data + n);
+        meet_.wait();
+        if (rank_ == 1 && add)
+            for (Index i = 0; i < n; ++i) buf[static_cast<std::size_t>(i)] += data[i];
+        meet_.wait();
+        std::copy(buf.begin(), buf.end(), data);
+        meet_.wait();
+    }
+    int rank_;
+    Meeting& meet_;
+};
+}  // namespace
+
+TEST_CASE("fit with replicas through Replicas' default reduce_scatter and all_gather equals one process", "[train]") {
+    Rng drng(5);
+    MatD x(12, 61);  // batches of 10: 6 even, then 1 sample
+    drng.fill_uniform(x);
+    auto make = [] {
+        Rng rng(2);
+        DenseAutoencoderOptions o;
+        o.sizes = {12, 7, 3};
+        return make_dense_autoencoder<double>(o, rng);
+    };
+    FitOptions<double> fo;
+    fo.epochs = 3;
+    fo.batch_size = 10;
+    fo.seed = 4;
+    fo.clip_norm = 0.1;
+    fo.progress = false;
+    auto single = make();
+    Adam<double> adam(1e-2);
+    const History h = fit(single, adam, x, fo);
+
+    Meeting meet;
+    auto r0 = make(), r1 = make();
+    Adam<double> a0(1e-2), a1(1e-2);
+    ThreadReplica p0(0, meet), p1(1, meet);
+    History h0, h1;
+    std::thread other([&] {
+        FitOptions<double> o = fo;
+        o.replicas = &p1;
+        h1 = fit(r1, a1, x, o);
+    });
+    FitOptions<double> o = fo;
+    o.replicas = &p0;
+    h0 = fit(r0, a0, x, o);
+    other.join();
+    CHECK(r0.params().values() == r1.params().values());
+    CHECK((r0.params().values() - single.params().values()).cwiseAbs().maxCoeff() < 1e-12);
+    for (std::size_t k = 0; k < adam.state().size(); ++k) {
+        CHECK(*a0.state()[k] == *a1.state()[k]);
+        CHECK((*a0.state()[k] - *adam.state()[k]).cwiseAbs().maxCoeff() < 1e-12);
+    }
+    REQUIRE(h0.epochs.size() == h.epochs.size());
+    CHECK(h0.epochs.back().loss == Approx(h.epochs.back().loss).epsilon(1e-12));
+    CHECK(h1.epochs.back().loss == h0.epochs.back().loss);
 }

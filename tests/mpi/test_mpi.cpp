@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 
 #include <unistd.h>
 
@@ -30,27 +31,52 @@ double max_abs_diff(const latent::Vector<S>& a, const latent::Vector<S>& b) {
     return static_cast<double>((a - b).cwiseAbs().maxCoeff());
 }
 
+template <class S>
+double max_state_diff(latent::Optimizer<S>& a, latent::Optimizer<S>& b) {
+    const auto sa = a.state(), sb = b.state();
+    REQUIRE(sa.size() == sb.size());
+    double d = 0;
+    for (std::size_t k = 0; k < sa.size(); ++k) d = std::max(d, max_abs_diff(*sa[k], *sb[k]));
+    return d;
+}
+
+template <class S>
+std::unique_ptr<latent::Optimizer<S>> adam_1e2() {
+    return std::make_unique<latent::Adam<S>>(1e-2);
+}
+
 // Trains `make()` twice from the same seed: alone, and as one of the replicas. Returns the
-// largest parameter difference; checks the replicas agree exactly and the histories match.
+// largest parameter (and optimizer state) difference; checks the replicas agree exactly
+// (parameters and the optimizer's state, which each replica stepped a share of) and the
+// histories match.
 template <class S, class Make>
-double distributed_vs_single(Make make, const Matrix<S>& x, latent::FitOptions<S> o, double loss_tol) {
+double distributed_vs_single(Make make, const Matrix<S>& x, latent::FitOptions<S> o, double loss_tol,
+                             std::unique_ptr<latent::Optimizer<S>> (*make_optimizer)() = adam_1e2<S>) {
     auto& comm = world();
     auto single = make();
-    latent::Adam<S> adam1(1e-2);
-    const auto h1 = latent::fit(single, adam1, x, o);
+    auto opt1 = make_optimizer();
+    const auto h1 = latent::fit(single, *opt1, x, o);
 
     auto replica = make();
-    latent::Adam<S> adam2(1e-2);
+    auto opt2 = make_optimizer();
     o.replicas = &comm;
-    const auto h2 = latent::fit(replica, adam2, x, o);
+    const auto h2 = latent::fit(replica, *opt2, x, o);
 
     CHECK(latent::mpi::max_param_divergence(replica.params(), comm) == 0.0);  // replicas in sync, bit for bit
+    for (auto* v : opt2->state()) {
+        latent::ParamBuffer<S> wrap;  // max_param_divergence over the state vector
+        latent::ParamSlot<S> slot{"state", v->size(), 1, latent::Init::zeros(), true};
+        wrap.bind({{"state", &slot}});
+        wrap.values() = *v;
+        CHECK(latent::mpi::max_param_divergence(wrap, comm) == 0.0);
+    }
+    CHECK(opt1->steps() == opt2->steps());
     REQUIRE(h1.epochs.size() == h2.epochs.size());
     for (std::size_t e = 0; e < h1.epochs.size(); ++e) {
         CHECK(std::abs(h1.epochs[e].loss - h2.epochs[e].loss) <= loss_tol * std::abs(h1.epochs[e].loss));
         if (h1.epochs[e].has_val()) CHECK(std::abs(h1.epochs[e].val_loss - h2.epochs[e].val_loss) <= loss_tol * std::abs(h1.epochs[e].val_loss));
     }
-    return max_abs_diff(single.params().values(), replica.params().values());
+    return std::max(max_abs_diff(single.params().values(), replica.params().values()), max_state_diff(*opt1, *opt2));
 }
 
 template <class S>
@@ -88,6 +114,90 @@ TEST_CASE("2 ranks with global batch B train as 1 process with batch B (dense AE
                     dd, df);
     CHECK(dd < 1e-12);
     CHECK(df < 1e-5);
+}
+
+TEST_CASE("Each rank steps its share of the parameters: every optimizer, with clipping, equals one process", "[mpi]") {
+    REQUIRE(world().size() == 2);
+    latent::Rng drng(21);
+    Matrix<double> x(16, 57);  // batches of 8: 7 even steps and one of 1 sample (rank 0 gets none)
+    drng.fill_uniform(x);
+    latent::FitOptions<double> o;
+    o.epochs = 2;
+    o.batch_size = 8;
+    o.seed = 9;
+    o.progress = false;
+    SECTION("SGD, Nesterov momentum, weight decay") {
+        auto make = []() -> std::unique_ptr<latent::Optimizer<double>> {
+            latent::SGDOptions p;
+            p.lr = 0.1;
+            p.momentum = 0.9;
+            p.nesterov = true;
+            p.weight_decay = 1e-3;
+            return std::make_unique<latent::SGD<double>>(p);
+        };
+        CHECK(distributed_vs_single<double>(dense_ae<double>, x, o, 1e-12, +make) < 1e-12);
+    }
+    SECTION("RMSProp with momentum, AdaGrad, AdamW") {
+        auto rms = []() -> std::unique_ptr<latent::Optimizer<double>> {
+            latent::RMSPropOptions p;
+            p.lr = 1e-2;
+            p.momentum = 0.5;
+            return std::make_unique<latent::RMSProp<double>>(p);
+        };
+        auto ada = []() -> std::unique_ptr<latent::Optimizer<double>> { return std::make_unique<latent::AdaGrad<double>>(0.1); };
+        auto adamw = []() -> std::unique_ptr<latent::Optimizer<double>> { return std::make_unique<latent::AdamW<double>>(1e-2); };
+        CHECK(distributed_vs_single<double>(dense_ae<double>, x, o, 1e-12, +rms) < 1e-12);
+        CHECK(distributed_vs_single<double>(dense_ae<double>, x, o, 1e-12, +ada) < 1e-12);
+        CHECK(distributed_vs_single<double>(dense_ae<double>, x, o, 1e-12, +adamw) < 1e-12);
+    }
+    SECTION("clip_norm: the global norm from the ranks' shares clips as one process does") {
+        o.clip_norm = 0.05;  // below the gradients' norm here: clipping changes the result
+        {
+            auto clipped = dense_ae<double>(), free = dense_ae<double>();
+            latent::Adam<double> a1(1e-2), a2(1e-2);
+            latent::fit(clipped, a1, x, o);
+            auto fo = o;
+            fo.clip_norm = 0;
+            latent::fit(free, a2, x, fo);
+            REQUIRE(max_abs_diff(clipped.params().values(), free.params().values()) > 1e-4);
+        }
+        CHECK(distributed_vs_single<double>(dense_ae<double>, x, o, 1e-12) < 1e-12);
+        o.clip_norm = 1e6;  // never clips
+        CHECK(distributed_vs_single<double>(dense_ae<double>, x, o, 1e-12) < 1e-12);
+    }
+    SECTION("training continues from the gathered optimizer state as one process does") {
+        auto& comm = world();
+        auto single = dense_ae<double>(), replica = dense_ae<double>();
+        latent::Adam<double> a1(1e-2), a2(1e-2);
+        latent::fit(single, a1, x, o);
+        latent::fit(single, a1, x, o);
+        auto ro = o;
+        ro.replicas = &comm;
+        latent::fit(replica, a2, x, ro);
+        latent::fit(replica, a2, x, ro);
+        CHECK(max_abs_diff(single.params().values(), replica.params().values()) < 1e-12);
+        CHECK(max_state_diff<double>(a1, a2) < 1e-12);
+    }
+}
+
+TEST_CASE("The gradient exchange: shares, reduce-scatter and all-gather", "[mpi]") {
+    auto& comm = world();
+    const int r = comm.rank();
+    for (Index n : {Index{0}, Index{5}, Index{16}, Index{33}, Index{1000}}) {
+        INFO("n = " << n);
+        CHECK(comm.shard_begin(n, 0) == 0);
+        CHECK(comm.shard_begin(n, 2) == n);
+        CHECK(comm.shard_begin(n, 1) % 16 == 0);
+        CHECK(comm.shard_begin(n, 1) <= n);
+        latent::Vector<double> v(n);
+        for (Index i = 0; i < n; ++i) v(i) = static_cast<double>(i) + 1000.0 * r;
+        comm.reduce_scatter(v.data(), n);
+        for (Index i = comm.shard_begin(n, r); i < comm.shard_begin(n, r + 1); ++i) CHECK(v(i) == 2.0 * static_cast<double>(i) + 1000.0);
+        latent::Vector<float> w(n);
+        for (Index i = 0; i < n; ++i) w(i) = i >= comm.shard_begin(n, r) && i < comm.shard_begin(n, r + 1) ? static_cast<float>(i) : -1.f;
+        comm.all_gather(w.data(), n);
+        for (Index i = 0; i < n; ++i) CHECK(w(i) == static_cast<float>(i));
+    }
 }
 
 TEST_CASE("Every Trainable trains data-parallel: convolutional, sequence, VAE, BatchNorm", "[mpi]") {

@@ -37,18 +37,22 @@ struct AdamWOptions : AdamOptions {
 
 template <class S>
 class Adam : public Optimizer<S> {
+    using typename Optimizer<S>::Ref;
+    using typename Optimizer<S>::ConstRef;
+
 public:
     using typename Optimizer<S>::Vec;
     explicit Adam(double lr = 1e-3) : Adam(AdamOptions{lr}) {}
     explicit Adam(const AdamOptions& o) : Adam(o, false) {}
     std::string name() const override { return decoupled_ ? "AdamW" : "Adam"; }
+    std::vector<Vec*> state() override { return m_.size() ? std::vector<Vec*>{&m_, &v_} : std::vector<Vec*>{}; }
 
 protected:
     void init_state(Index n) override {
         m_.setZero(n);
         v_.setZero(n);
     }
-    void update(Vec& w, const Vec& g, const Vec& mask) override {
+    void update(Index begin, Ref w, const ConstRef& g, const ConstRef& mask) override {
         const auto t = static_cast<double>(this->steps());
         const S lr = this->lr(), b1 = static_cast<S>(b1_), b2 = static_cast<S>(b2_), wd = static_cast<S>(wd_);
         const S c1 = static_cast<S>(1.0 - std::pow(b1_, t)), c2 = static_cast<S>(1.0 - std::pow(b2_, t));
@@ -61,8 +65,8 @@ protected:
         for (Index start = 0; start < n; start += block) {
             const Index len = std::min(block, n - start);
             auto W = w.segment(start, len).array();
-            auto M = m_.segment(start, len).array();
-            auto V = v_.segment(start, len).array();
+            auto M = m_.segment(begin + start, len).array();
+            auto V = v_.segment(begin + start, len).array();
             const auto Dm = mask.segment(start, len).array();
             const auto G0 = g.segment(start, len).array();
             if (wd != S(0) && decoupled_) W -= (lr * wd) * Dm * W;

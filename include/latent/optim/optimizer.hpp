@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "latent/core/params.hpp"
 
@@ -21,7 +22,16 @@ public:
     virtual std::string name() const = 0;
 
     // One update of every parameter from the accumulated gradients.
-    void step(ParamBuffer<S>& params) {
+    void step(ParamBuffer<S>& params) { step(params, 0, params.size()); }
+
+    // One step that updates only the parameters [begin, end) (and their part
+    // of the optimizer's state): data-parallel replicas each step their own
+    // share of the model (fit does this with FitOptions::replicas) and then
+    // exchange the updated values. Every update is element-wise, so the
+    // shares together give exactly what one full step gives. Each replica
+    // calls this once per step (the step count, and with it Adam's bias
+    // correction, advances once).
+    void step(ParamBuffer<S>& params, Index begin, Index end) {
         if (params.size() == 0) throw Error(name() + ": expected a model with parameters, found none (is it built?)");
         if (size_ != params.size()) {
             if (size_ != 0)
@@ -31,9 +41,20 @@ public:
             size_ = params.size();
             init_state(size_);
         }
+        if (begin < 0 || begin > end || end > params.size())
+            throw ShapeError(name() + ": expected a parameter range within [0, " + std::to_string(params.size()) + "], found [" +
+                             std::to_string(begin) + ", " + std::to_string(end) + ")");
         ++steps_;
-        update(params.values(), params.grads(), decay_all_ ? trainable_mask(params) : params.decay_mask());
+        const Vec& mask = decay_all_ ? trainable_mask(params) : params.decay_mask();
+        const Index n = end - begin;
+        update(begin, params.values().segment(begin, n), params.grads().segment(begin, n), mask.segment(begin, n));
     }
+
+    // The per-parameter state vectors (Adam's two moments, SGD's momentum,
+    // ...), each as long as the model's parameters; empty before the first
+    // step. Replicas that stepped shares of the model exchange them at the
+    // end of fit, so every replica ends holding the whole state.
+    virtual std::vector<Vec*> state() = 0;
 
     // Weight decay reaches weights only by default (biases and BatchNorm's
     // scale and shift are exempt, as Keras and most recipes do). PyTorch's
@@ -58,8 +79,12 @@ public:
     }
 
 protected:
+    using Ref = Eigen::Ref<Vec>;
+    using ConstRef = Eigen::Ref<const Vec>;
     virtual void init_state(Index n) = 0;
-    virtual void update(Vec& w, const Vec& g, const Vec& decay_mask) = 0;
+    // Update w, the parameters [begin, begin + w.size()), from their
+    // gradients g; the state's matching part is segment(begin, w.size()).
+    virtual void update(Index begin, Ref w, const ConstRef& g, const ConstRef& decay_mask) = 0;
     S lr() const { return static_cast<S>(lr_); }
 
 private:

@@ -23,6 +23,9 @@ struct AdaGradOptions {
 
 template <class S>
 class RMSProp : public Optimizer<S> {
+    using typename Optimizer<S>::Ref;
+    using typename Optimizer<S>::ConstRef;
+
 public:
     using typename Optimizer<S>::Vec;
     explicit RMSProp(double lr = 1e-2) : RMSProp(RMSPropOptions{lr}) {}
@@ -33,20 +36,23 @@ public:
             throw ConfigError("RMSProp: expected momentum in [0, 1), found " + std::to_string(o.momentum));
     }
     std::string name() const override { return "RMSProp"; }
+    std::vector<Vec*> state() override { return v_.size() ? std::vector<Vec*>{&v_, &buf_} : std::vector<Vec*>{}; }
 
 protected:
     void init_state(Index n) override {
         v_.setZero(n);
         buf_.setZero(n);
     }
-    void update(Vec& w, const Vec& g, const Vec&) override {
+    void update(Index begin, Ref w, const ConstRef& g, const ConstRef&) override {
         const S a = static_cast<S>(alpha_), lr = this->lr(), eps = static_cast<S>(eps_), mu = static_cast<S>(momentum_);
-        v_.array() = a * v_.array() + (S(1) - a) * g.array().square();
+        auto v = v_.segment(begin, w.size()).array();
+        v = a * v + (S(1) - a) * g.array().square();
         if (mu > S(0)) {
-            buf_.array() = mu * buf_.array() + g.array() / (v_.array().sqrt() + eps);
-            w -= lr * buf_;
+            auto buf = buf_.segment(begin, w.size());
+            buf.array() = mu * buf.array() + g.array() / (v.sqrt() + eps);
+            w -= lr * buf;
         } else {
-            w.array() -= lr * g.array() / (v_.array().sqrt() + eps);
+            w.array() -= lr * g.array() / (v.sqrt() + eps);
         }
     }
 
@@ -57,6 +63,9 @@ private:
 
 template <class S>
 class AdaGrad : public Optimizer<S> {
+    using typename Optimizer<S>::Ref;
+    using typename Optimizer<S>::ConstRef;
+
 public:
     using typename Optimizer<S>::Vec;
     explicit AdaGrad(double lr = 1e-2) : AdaGrad(AdaGradOptions{lr}) {}
@@ -64,12 +73,14 @@ public:
         if (!(o.eps > 0)) throw ConfigError("AdaGrad: expected eps > 0, found " + std::to_string(o.eps));
     }
     std::string name() const override { return "AdaGrad"; }
+    std::vector<Vec*> state() override { return s_.size() ? std::vector<Vec*>{&s_} : std::vector<Vec*>{}; }
 
 protected:
     void init_state(Index n) override { s_.setZero(n); }
-    void update(Vec& w, const Vec& g, const Vec&) override {
-        s_.array() += g.array().square();
-        w.array() -= this->lr() * g.array() / (s_.array().sqrt() + static_cast<S>(eps_));
+    void update(Index begin, Ref w, const ConstRef& g, const ConstRef&) override {
+        auto s = s_.segment(begin, w.size()).array();
+        s += g.array().square();
+        w.array() -= this->lr() * g.array() / (s.sqrt() + static_cast<S>(eps_));
     }
 
 private:

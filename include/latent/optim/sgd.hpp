@@ -19,6 +19,9 @@ struct SGDOptions {
 
 template <class S>
 class SGD : public Optimizer<S> {
+    using typename Optimizer<S>::Ref;
+    using typename Optimizer<S>::ConstRef;
+
 public:
     using typename Optimizer<S>::Vec;
     explicit SGD(double lr) : SGD(SGDOptions{lr}) {}
@@ -28,10 +31,11 @@ public:
         if (!(o.weight_decay >= 0)) throw ConfigError("SGD: expected weight_decay >= 0, found " + std::to_string(o.weight_decay));
     }
     std::string name() const override { return "SGD"; }
+    std::vector<Vec*> state() override { return v_.size() ? std::vector<Vec*>{&v_} : std::vector<Vec*>{}; }
 
 protected:
     void init_state(Index n) override { v_.setZero(n); }
-    void update(Vec& w, const Vec& g, const Vec& mask) override {
+    void update(Index begin, Ref w, const ConstRef& g, const ConstRef& mask) override {
         const S lr = this->lr(), mu = static_cast<S>(momentum_), wd = static_cast<S>(wd_);
         if (wd != S(0)) {
             d_ = g + wd * mask.cwiseProduct(w);
@@ -42,11 +46,12 @@ protected:
             w -= lr * d_;
             return;
         }
-        v_ = mu * v_ + d_;
+        auto v = v_.segment(begin, w.size());
+        v = mu * v + d_;
         if (nesterov_)
-            w -= lr * (d_ + mu * v_);
+            w -= lr * (d_ + mu * v);
         else
-            w -= lr * v_;
+            w -= lr * v;
     }
 
 private:

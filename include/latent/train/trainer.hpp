@@ -13,11 +13,14 @@
 // Every batch, from a matrix or a file, goes through one BatchReader.
 // Data-parallel training: set FitOptions::replicas (latent/distributed/mpi.hpp
 // implements it over MPI); batch_size is then the global batch, each replica
-// trains on its share of every batch and the gradients are averaged.
+// trains on its share of every batch, the gradients are summed (each replica
+// receiving the sum over its share of the parameters), each replica steps the
+// optimizer on its share, and the new values are gathered.
 #pragma once
 
 #include "latent/core/abi.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -25,6 +28,7 @@
 #include <limits>
 #include <memory>
 
+#include "latent/core/math.hpp"
 #include "latent/data/source.hpp"
 #include "latent/optim/optimizer.hpp"
 #include "latent/optim/schedule.hpp"
@@ -49,6 +53,30 @@ public:
     // Afterwards every replica holds the element-wise sum over all replicas.
     virtual void sum(float* data, Index n) = 0;
     virtual void sum(double* data, Index n) = 0;
+
+    // Replica r's share of n values: [shard_begin(n, r), shard_begin(n, r + 1)),
+    // about n / size() each, cut at multiples of 16 values (whole cache lines).
+    Index shard_begin(Index n, int r) const {
+        const int ranks = size();
+        if (r >= ranks) return n;
+        return std::min(n, n * r / ranks / 16 * 16);
+    }
+    // Afterwards this replica's share of data holds the element-wise sum over
+    // all replicas (its other values are unspecified). By default a sum.
+    virtual void reduce_scatter(float* data, Index n) { sum(data, n); }
+    virtual void reduce_scatter(double* data, Index n) { sum(data, n); }
+    // Afterwards every replica holds each replica's share of data. By default
+    // a sum with zeros outside the own share (x + 0 is x exactly).
+    virtual void all_gather(float* data, Index n) { gather_by_sum(data, n); }
+    virtual void all_gather(double* data, Index n) { gather_by_sum(data, n); }
+
+private:
+    template <class S>
+    void gather_by_sum(S* data, Index n) {
+        std::fill(data, data + shard_begin(n, rank()), S(0));
+        std::fill(data + shard_begin(n, rank() + 1), data + n, S(0));
+        sum(data, n);
+    }
 };
 
 template <class S>
@@ -110,29 +138,103 @@ double evaluate_source(Trainable<S>& model, BatchReader<S>& reader, Index sample
     return total / static_cast<double>(samples);
 }
 
-// Buffers that are not trained (BatchNorm's running statistics) drift apart
-// on replicas that see different samples: averaged over replicas once an epoch.
+// The values of the parameters that are not trained (BatchNorm's running
+// statistics), copied out to `to` or back from `from`.
 template <class S>
-void average_untrained(ParamBuffer<S>& params, Replicas& rep, Vector<S>& scratch) {
+Index untrained_size(const ParamBuffer<S>& params) {
     Index count = 0;
     for (const auto& s : params.slots())
         if (!s.slot->trainable) count += s.slot->size();
-    if (count == 0) return;
-    scratch.resize(count);
+    return count;
+}
+template <class S>
+void copy_untrained(const ParamBuffer<S>& params, Vector<S>& to) {
+    to.resize(untrained_size(params));
     Index k = 0;
     for (const auto& s : params.slots())
         if (!s.slot->trainable) {
-            scratch.segment(k, s.slot->size()) = Eigen::Map<const Vector<S>>(s.slot->value, s.slot->size());
+            to.segment(k, s.slot->size()) = Eigen::Map<const Vector<S>>(s.slot->value, s.slot->size());
             k += s.slot->size();
         }
-    rep.sum(scratch.data(), count);
-    scratch /= static_cast<S>(rep.size());
-    k = 0;
+}
+template <class S>
+void restore_untrained(ParamBuffer<S>& params, const Vector<S>& from) {
+    Index k = 0;
     for (const auto& s : params.slots())
         if (!s.slot->trainable) {
-            Eigen::Map<Vector<S>>(s.slot->value, s.slot->size()) = scratch.segment(k, s.slot->size());
+            Eigen::Map<Vector<S>>(s.slot->value, s.slot->size()) = from.segment(k, s.slot->size());
             k += s.slot->size();
         }
+}
+
+// Buffers that are not trained drift apart on replicas that see different
+// samples: averaged over replicas once an epoch.
+template <class S>
+void average_untrained(ParamBuffer<S>& params, Replicas& rep, Vector<S>& scratch) {
+    copy_untrained(params, scratch);
+    if (scratch.size() == 0) return;
+    rep.sum(scratch.data(), scratch.size());
+    scratch /= static_cast<S>(rep.size());
+    restore_untrained(params, scratch);
+}
+
+// One step's gradient exchange between replicas: afterwards this replica's
+// share [begin, end) of the gradients holds the gradient of the global
+// batch's mean loss (the sum over replicas of n_r / n times theirs), clipped
+// to clip_norm when that is > 0. Returns false when the loss or a gradient on
+// any replica is not finite (then on every replica).
+template <class S>
+bool exchange_gradients(ParamBuffer<S>& params, Replicas& rep, double loss, Index local_n, Index n, double clip_norm,
+                        std::vector<double>& flags, Index& begin, Index& end) {
+    Vector<S>& g = params.grads();
+    const Index size = g.size();
+    const int ranks = rep.size();
+    begin = rep.shard_begin(size, rep.rank());
+    end = rep.shard_begin(size, rep.rank() + 1);
+    // Equal shares of the batch weigh 1 / ranks each: applied to the own share
+    // after the sum instead of to every gradient before it.
+    const bool equal = n % ranks == 0;
+    if (!equal && local_n != n) g *= static_cast<S>(local_n) / static_cast<S>(n);
+    rep.reduce_scatter(g.data(), size);
+    auto own = g.segment(begin, end - begin);
+    // flags: [replicas with a non-finite loss or gradient, each replica's share's norm]
+    flags.assign(static_cast<std::size_t>(ranks) + 1, 0.0);
+    bool finite = std::isfinite(loss);
+    const S weight = equal ? S(1) / static_cast<S>(ranks) : S(1);
+    constexpr Index block = 4096;  // scaled and checked in one pass, a block at a time in L1
+    for (Index at = 0; at < own.size(); at += block) {
+        const Index len = std::min(block, own.size() - at);
+        if (weight != S(1)) own.segment(at, len) *= weight;
+        finite = finite && all_finite(own.data() + at, len);
+    }
+    flags[0] = finite ? 0.0 : 1.0;
+    if (clip_norm > 0 && flags[0] == 0) flags[static_cast<std::size_t>(rep.rank()) + 1] = static_cast<double>(own.stableNorm());
+    rep.sum(flags.data(), static_cast<Index>(flags.size()));
+    if (flags[0] != 0) return false;
+    if (clip_norm > 0) {  // the global norm from the shares' norms, without overflow
+        const double top = *std::max_element(flags.begin() + 1, flags.end());
+        double ss = 0;
+        for (std::size_t r = 1; r < flags.size(); ++r) ss += top > 0 ? (flags[r] / top) * (flags[r] / top) : 0.0;
+        const S norm = static_cast<S>(top * std::sqrt(ss));
+        if (norm > static_cast<S>(clip_norm)) own *= static_cast<S>(clip_norm) / (norm + S(1e-6));  // as clip_grad_norm
+    }
+    return true;
+}
+
+// After each replica stepped its share of the parameters: every replica
+// gets every share's new values (its untrained buffers, which it keeps
+// between the epochs' averages, stay its own).
+template <class S>
+void gather_parameters(ParamBuffer<S>& params, Replicas& rep, Vector<S>& scratch) {
+    copy_untrained(params, scratch);
+    rep.all_gather(params.values().data(), params.size());
+    if (scratch.size()) restore_untrained(params, scratch);
+}
+
+// The optimizer's state after replicas stepped shares: each holds the whole.
+template <class S>
+void gather_optimizer_state(Optimizer<S>& optimizer, Replicas& rep) {
+    for (Vector<S>* v : optimizer.state()) rep.all_gather(v->data(), v->size());
 }
 
 // The training loop over the samples [0, n_train) of `train`; validation on
@@ -166,7 +268,8 @@ History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& 
 
     Mat y_clean;
     Vector<S> scratch;
-    std::vector<double> sums;
+    std::vector<double> sums, flags;
+    bool state_gathered = false;  // replicas: the optimizer's state exchanged (fit ends with it whole on each)
     History history;
     long step = 0;
     for (long epoch = 1; epoch <= o.epochs && !ctl.stop; ++epoch) {
@@ -195,18 +298,16 @@ History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& 
             params.zero_grad();
             // A replica without a sample in a short last batch contributes nothing.
             const double loss = nl > 0 ? static_cast<double>(model.train_batch(xb, *yb, reader.mask())) : 0.0;
-            if (rep) {
-                // The gradient of the global batch's mean loss: the sum over replicas of (n_r / n) x their gradient.
-                Vector<S>& g = params.grads();
-                if (!std::isfinite(loss) && g.size() > 0) g(0) = std::numeric_limits<S>::quiet_NaN();  // all replicas stop together
-                if (nl != n) g *= static_cast<S>(nl) / static_cast<S>(n);
-                rep->sum(g.data(), g.size());
-            }
-            // allFinite, not a squared norm: large finite gradients overflow a float norm without diverging
-            if (!std::isfinite(loss) || !params.grads().allFinite()) {
+            Index begin = 0, end = params.size();  // the parameters this replica steps
+            const bool finite = rep ? exchange_gradients(params, *rep, loss, nl, n, o.clip_norm, flags, begin, end)
+                                    : std::isfinite(loss) && all_finite(params.grads().data(), params.size());
+            // all_finite, not a squared norm: large finite gradients overflow a float norm without diverging
+            if (!finite) {
                 const std::string msg = "fit: training diverged at epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
                                         ": loss is " + std::to_string(loss) + " (learning rate " +
                                         std::to_string(optimizer.learning_rate()) + "); lower the learning rate or clip gradients";
+                if (rep) gather_optimizer_state(optimizer, *rep);  // every replica stops here (the flags are summed)
+                state_gathered = true;
                 if (o.on_nan == OnNaN::throw_error) {
                     optimizer.set_learning_rate(base_lr);  // as on a normal return: a retry starts from the base rate
                     throw NumericError(msg);
@@ -215,8 +316,9 @@ History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& 
                 history.stop_reason = msg;
                 break;
             }
-            if (o.clip_norm > 0) clip_grad_norm(params, o.clip_norm);
-            optimizer.step(params);
+            if (!rep && o.clip_norm > 0) clip_grad_norm(params, o.clip_norm);
+            optimizer.step(params, begin, end);
+            if (rep) gather_parameters(params, *rep, scratch);
             ++step;
             total += loss * static_cast<double>(nl);
             const auto lp = model.loss_parts();
@@ -235,7 +337,7 @@ History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& 
                 bar.update(static_cast<long>(b + 1), extra);
             }
         }
-        if (diverged) break;
+        if (diverged) break;  // (the optimizer's state is gathered already)
 
         if (rep) {  // the epoch's loss over all replicas; BatchNorm statistics averaged
             sums.assign(1, total);
@@ -261,6 +363,7 @@ History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& 
         for (auto* cb : o.callbacks) cb->on_epoch_end(history.epochs.back(), ctl);
         if (ctl.stop) history.stop_reason = ctl.stop_reason;
     }
+    if (rep && !state_gathered) gather_optimizer_state(optimizer, *rep);
     for (auto* cb : o.callbacks) cb->on_train_end(ctl);
     history.best_epoch = ctl.restored_epoch;
     optimizer.set_learning_rate(base_lr);
