@@ -7,7 +7,9 @@
 //   Denoiser   the conv denoiser of bench_conv.cpp / examples/denoising.cpp, reconstruct
 //   LSTMAE     LSTM(64) -> RepeatVector(50) -> LSTM(64) -> Dense(4) over 50 steps of 4 features, reconstruct
 // ->Threads(2) runs two workers on the same shared model (items/s summed):
-// compare with ->Threads(1) for the scaling on 2 cores.
+// compare with ->Threads(1) for the scaling on 2 cores. SmallAECopied: the
+// same with each worker's predictor holding a copy of the weights
+// (copy_weights()).
 //
 // The PyTorch reference of the same models is benchmarks/torch_serve.py.
 #include <benchmark/benchmark.h>
@@ -83,9 +85,10 @@ Mat inputs(Index rows, Index cols) {
 
 // Each benchmark thread: its own predictor and buffers on the shared model.
 template <class Predictor, class Model, class Call>
-void run(benchmark::State& state, const Model& model, Index rows, Index out_rows, Call&& call) {
+void run(benchmark::State& state, const Model& model, Index rows, Index out_rows, Call&& call, bool copy_weights = false) {
     const Index batch = state.range(0);
     Predictor p(model);
+    if (copy_weights) p.copy_weights();
     const Mat x = inputs(rows, batch);
     Mat out(out_rows, batch);
     call(p, x, out);  // the first call allocates the workspace
@@ -99,6 +102,10 @@ void run(benchmark::State& state, const Model& model, Index rows, Index out_rows
 
 void BM_Serve_SmallAE(benchmark::State& state) {
     run<latent::AutoencoderPredictor<float>>(state, small_ae(), 784, 784, [](auto& p, const Mat& x, Mat& out) { p.reconstruct(x, out); });
+}
+void BM_Serve_SmallAECopied(benchmark::State& state) {
+    run<latent::AutoencoderPredictor<float>>(
+        state, small_ae(), 784, 784, [](auto& p, const Mat& x, Mat& out) { p.reconstruct(x, out); }, true);
 }
 void BM_Serve_DeepAEEncoder(benchmark::State& state) {
     run<latent::AutoencoderPredictor<float>>(state, deep_ae(), 784, 10, [](auto& p, const Mat& x, Mat& out) { p.encode(x, out); });
@@ -117,6 +124,7 @@ void BM_Serve_LSTMAE(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_Serve_SmallAE)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Serve_SmallAECopied)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Serve_DeepAEEncoder)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Serve_Denoiser)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Serve_LSTMAE)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();

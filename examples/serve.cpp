@@ -8,7 +8,10 @@
 // service sees (queued before the clock starts, so no producer thread takes
 // a core from the workers on a small machine), and the workers take them
 // off and score them, every worker with its own
-// NetworkPredictor on the ONE shared const model (serve/predictor.hpp). The
+// NetworkPredictor on the ONE shared const model (serve/predictor.hpp),
+// which by default copies the weights once for its worker
+// (NetworkPredictor::copy_weights: each core then reads its own memory;
+// --shared-weights reads the model's own parameters from every worker). The
 // score is the mean squared reconstruction error when the model's output
 // has the input's size, the mean output otherwise.
 //
@@ -82,7 +85,7 @@ double percentile(std::vector<double>& v, double q) {
     return v[i];
 }
 
-RunResult serve(const latent::Network<float>& model, const Mat& pool, int workers, Index requests, Index per_request) {
+RunResult serve(const latent::Network<float>& model, const Mat& pool, int workers, Index requests, Index per_request, bool copy_weights) {
     RequestQueue queue(static_cast<std::size_t>(requests));
     for (Index r = 0; r < requests; ++r) queue.push(r);
     queue.close();
@@ -93,6 +96,7 @@ RunResult serve(const latent::Network<float>& model, const Mat& pool, int worker
     for (int w = 0; w < workers; ++w)
         pool_threads.emplace_back([&, w] {
             latent::NetworkPredictor<float> predictor(model);  // this worker's workspace
+            if (copy_weights) predictor.copy_weights();
             Mat out(model.output_size(), per_request);
             auto& lat = latencies[static_cast<std::size_t>(w)];
             lat.reserve(static_cast<std::size_t>(requests));
@@ -140,12 +144,15 @@ int main(int argc, char** argv) {
     ex::add_common_flags(app, flags, 1, 128);
     std::string model_path, workers_arg = "1,2";
     Index requests = 20000, per_request = 1;
+    bool shared_weights = false;
     app.add_option("--model", model_path, "Saved model (.lat) to serve; without it, a small 784-128-32-128-784 autoencoder is trained");
     app.add_option("--workers", workers_arg, "Worker thread counts to measure, comma-separated")->capture_default_str();
     app.add_option("--requests", requests, "Requests per worker count")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--per-request", per_request, "Samples in one request (1: single-sample scoring)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    app.add_flag("--shared-weights", shared_weights,
+                 "Every worker reads the model's own parameters (default: each worker's predictor copies them once)");
     CLI11_PARSE(app, argc, argv);
 
     return ex::run([&] {
@@ -170,13 +177,14 @@ int main(int argc, char** argv) {
             throw latent::ConfigError("serve: --per-request " + std::to_string(per_request) + " exceeds the " +
                                       std::to_string(data.test_x.cols()) + " test images");
         std::cout << "model " << path << " (" << model.params().size() << " parameters), " << requests << " requests of "
-                  << per_request << " sample(s), " << data.source << "\n";
+                  << per_request << " sample(s), " << data.source << "; weights "
+                  << (shared_weights ? "shared by the workers" : "copied once per worker") << "\n";
 
-        serve(model, data.test_x, 1, std::min<Index>(requests, 2000), per_request);  // warm-up: first-call allocations, caches
+        serve(model, data.test_x, 1, std::min<Index>(requests, 2000), per_request, !shared_weights);  // warm-up: first-call allocations, caches
         std::vector<RunResult> runs;
         ex::Table table({"workers", "samples/s", "p50 us", "p99 us", "speedup"});
         for (int w : workers) {
-            runs.push_back(serve(model, data.test_x, w, requests, per_request));
+            runs.push_back(serve(model, data.test_x, w, requests, per_request, !shared_weights));
             const auto& r = runs.back();
             table.row({std::to_string(w), ex::num(r.samples_per_second, 6), ex::num(r.p50_us, 4), ex::num(r.p99_us, 4),
                        ex::num(r.samples_per_second / runs.front().samples_per_second, 3)});
@@ -185,6 +193,7 @@ int main(int argc, char** argv) {
 
         ex::Json j;
         j.set("model", path).set("per_request", static_cast<long>(per_request)).set("requests", static_cast<long>(requests));
+        j.set("weights", shared_weights ? "shared" : "copied");
         j.set("threads", runs.front().threads).set("p50_us", runs.front().p50_us).set("p99_us", runs.front().p99_us);
         j.set("samples_per_second", runs.front().samples_per_second);
         std::vector<ex::Json> rs;

@@ -186,6 +186,56 @@ TEST_CASE("predictors for every model kind give the model's own outputs", "[serv
     }
 }
 
+TEST_CASE("copy_weights: a predictor with weights of its own, bitwise the same outputs", "[serve]") {
+    SECTION("dense autoencoder: the copy no longer reads the model") {
+        auto ae = small_ae();
+        const Mat x = data(64, 5, 21);
+        const Mat before = ae.reconstruct(x);
+        latent::AutoencoderPredictor<float> p(ae);
+        p.copy_weights();
+        p.copy_weights();  // a second call keeps the copy
+        CHECK(same_bits(p.reconstruct(x), before));
+        latent::AutoencoderPredictor<float> shared(ae);
+        ae.params().values() *= 0.5f;  // the model changes (not while predictors run: here, between calls)
+        CHECK(same_bits(p.reconstruct(x), before));  // the copy kept the old weights
+        CHECK(same_bits(shared.reconstruct(x), ae.reconstruct(x)));
+        CHECK(!same_bits(shared.reconstruct(x), before));
+    }
+    SECTION("every predictor kind") {
+        latent::Rng rng(5);
+        auto vae = latent::make_dense_vae<float>({16, 8, 3}, rng);
+        const Mat xv = data(16, 3, 6);
+        latent::VaePredictor<float> vp(vae);
+        vp.copy_weights();
+        CHECK(same_bits(vp.reconstruct(xv), vae.reconstruct(xv)));
+        latent::SequenceAutoencoderOptions o;
+        o.steps = 4;
+        o.features = 2;
+        o.encoder_units = {5};
+        latent::SequenceAutoencoder<float> sae(o, rng);
+        const Mat xs = data(8, 3, 9);
+        latent::SequencePredictor<float> sp(sae);
+        sp.copy_weights();
+        CHECK(same_bits(sp.reconstruct(xs), sae.reconstruct(xs)));
+        latent::Seq2SeqOptions so;
+        so.source_steps = 3;
+        so.source_features = 4;
+        so.target_steps = 4;
+        so.target_vocab = 5;
+        so.units = 7;
+        latent::Seq2Seq<float> s2s(so, rng);
+        const Mat src = data(12, 2, 10);
+        latent::Seq2SeqPredictor<float> qp(s2s);
+        qp.copy_weights();
+        CHECK(qp.greedy_decode(src) == s2s.greedy_decode(src));
+        auto ae = small_ae();
+        latent::NetworkPredictor<float> np(ae.network());
+        np.copy_weights();
+        const Mat x = data(64, 3, 11);
+        CHECK(same_bits(np.predict(x), ae.reconstruct(x)));
+    }
+}
+
 TEST_CASE("8 threads on one shared model give bitwise the sequential outputs", "[serve][threads]") {
     SECTION("dense autoencoder: reconstruct, encode, score") {
         const auto ae = small_ae();
@@ -202,6 +252,12 @@ TEST_CASE("8 threads on one shared model give bitwise the sequential outputs", "
         check_concurrent(x, expected, make, [](auto& p, const auto& col) { return p.reconstruct(col); });
         check_concurrent(x, codes, make, [](auto& p, const auto& col) { return p.encode(col); });
         check_concurrent(x, scores, make, [](auto& p, const auto& col) { return Vec::Constant(1, p.score_sample(col)); });
+        auto make_copied = [&] {
+            latent::AutoencoderPredictor<float> p(ae);
+            p.copy_weights();
+            return p;
+        };
+        check_concurrent(x, expected, make_copied, [](auto& p, const auto& col) { return p.reconstruct(col); });
     }
     SECTION("LSTM sequence autoencoder") {
         latent::SequenceAutoencoderOptions o;

@@ -5,6 +5,7 @@
 
 #include "latent/core/abi.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -151,6 +152,24 @@ public:
         values_.resize(0);
         grads_.resize(0);
         decay_mask_.resize(0);
+    }
+
+    // A buffer that shares another's values (share) takes a copy of them
+    // into storage of its own and points its slots there: from then on it
+    // reads only its own memory (values() holds the copy; still no
+    // gradients). Inference on several cores then reads one copy per core
+    // instead of one set of cache lines that every core must share.
+    void copy_shared_values() {
+        Index total = 0;
+        for (const auto& s : slots_) total += s.slot->size();
+        if (values_.size() == total) return;  // owns its values already
+        values_.resize(total);
+        Index offset = 0;
+        for (auto& s : slots_) {
+            std::copy(s.slot->value, s.slot->value + s.slot->size(), values_.data() + offset);
+            s.slot->value = values_.data() + offset;
+            offset += s.slot->size();
+        }
     }
 
     void initialize(Rng& rng) {
