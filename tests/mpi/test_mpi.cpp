@@ -26,8 +26,8 @@ latent::mpi::Communicator& world() {
     return comm;
 }
 
-template <class S>
-double max_abs_diff(const latent::Vector<S>& a, const latent::Vector<S>& b) {
+template <class A, class B>
+double max_abs_diff(const Eigen::MatrixBase<A>& a, const Eigen::MatrixBase<B>& b) {
     return static_cast<double>((a - b).cwiseAbs().maxCoeff());
 }
 

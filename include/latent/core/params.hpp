@@ -6,6 +6,7 @@
 #include "latent/core/abi.hpp"
 
 #include <algorithm>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -103,24 +104,29 @@ Index checked_param_total(const std::vector<NamedSlot<S>>& slots) {
 template <class S>
 class ParamBuffer {
 public:
+    using VecMap = Eigen::Map<Vector<S>>;
+
     ParamBuffer() = default;
     // Slots point into our storage: a copy would alias the original's layers.
     ParamBuffer(const ParamBuffer&) = delete;
     ParamBuffer& operator=(const ParamBuffer&) = delete;
-    ParamBuffer(ParamBuffer&&) noexcept = default;
-    ParamBuffer& operator=(ParamBuffer&&) noexcept = default;
+    // A move keeps the storage where it is (the slots still point into it).
+    ParamBuffer(ParamBuffer&& o) noexcept { take(o); }
+    ParamBuffer& operator=(ParamBuffer&& o) noexcept {
+        if (this != &o) take(o);
+        return *this;
+    }
 
     // Lay the slots out back to back and point each into the buffer.
     void bind(std::vector<NamedSlot<S>> slots) {
         const Index total = detail::checked_param_total(slots);
         slots_ = std::move(slots);
-        values_.setZero(total);
-        grads_.setZero(total);
+        own_values_.setZero(total);
+        own_grads_.setZero(total);
         decay_mask_.setZero(total);
+        seat(own_values_.data(), own_grads_.data(), total);
         Index offset = 0;
         for (auto& s : slots_) {
-            s.slot->value = values_.data() + offset;
-            s.slot->grad = grads_.data() + offset;
             if (s.slot->decay) decay_mask_.segment(offset, s.slot->size()).setOnes();
             offset += s.slot->size();
         }
@@ -131,7 +137,8 @@ public:
     // model's parameters and never writes them. The slots must match
     // source's (same names and sizes, in order); they get no gradients, and
     // this buffer's values()/grads() stay empty. `source` must outlive us
-    // and keep its storage (assigning values of the same size keeps it).
+    // and keep its storage (assigning values of the same size keeps it;
+    // fit with replicas that lend storage copies the values back into it).
     void share(std::vector<NamedSlot<S>> slots, const ParamBuffer& source) {
         if (slots.size() != source.slots_.size())
             throw ConfigError("ParamBuffer::share: expected " + std::to_string(source.slots_.size()) + " parameter tensors like the source, found " +
@@ -149,9 +156,11 @@ public:
             offset += mine.slot->size();
         }
         slots_ = std::move(slots);
-        values_.resize(0);
-        grads_.resize(0);
+        own_values_.resize(0);
+        own_grads_.resize(0);
         decay_mask_.resize(0);
+        new (&values_) VecMap(nullptr, 0);
+        new (&grads_) VecMap(nullptr, 0);
     }
 
     // A buffer that shares another's values (share) takes a copy of them
@@ -163,14 +172,42 @@ public:
         Index total = 0;
         for (const auto& s : slots_) total += s.slot->size();
         if (values_.size() == total) return;  // owns its values already
-        values_.resize(total);
+        own_values_.resize(total);
         Index offset = 0;
         for (auto& s : slots_) {
-            std::copy(s.slot->value, s.slot->value + s.slot->size(), values_.data() + offset);
-            s.slot->value = values_.data() + offset;
+            std::copy(s.slot->value, s.slot->value + s.slot->size(), own_values_.data() + offset);
+            s.slot->value = own_values_.data() + offset;
             offset += s.slot->size();
         }
+        new (&values_) VecMap(own_values_.data(), total);
     }
+
+    // Keep the values and gradients in memory the caller lends (size()
+    // values each; e.g. memory that data-parallel replicas on one machine
+    // all map, see train/trainer.hpp): every slot points there from now on.
+    // The gradients are copied there; the values too when copy_values (when
+    // several buffers lend the same values memory, one copies). Until
+    // reclaim_storage() the lender keeps the memory alive, and our own
+    // storage keeps its place (unused).
+    void lend_storage(S* values, S* grads, bool copy_values) {
+        if (lent_) throw ConfigError("ParamBuffer::lend_storage: expected a buffer in its own storage, found one lent already");
+        const Index n = size();
+        if (copy_values) std::copy(values_.data(), values_.data() + n, values);
+        std::copy(grads_.data(), grads_.data() + n, grads);
+        seat(values, grads, n);
+        lent_ = true;
+    }
+    // Copies the values and gradients back into our own storage (where they
+    // were before lend_storage) and points the slots there again.
+    void reclaim_storage() {
+        if (!lent_) return;
+        const Index n = size();
+        std::copy(values_.data(), values_.data() + n, own_values_.data());
+        std::copy(grads_.data(), grads_.data() + n, own_grads_.data());
+        seat(own_values_.data(), own_grads_.data(), n);
+        lent_ = false;
+    }
+    bool storage_lent() const { return lent_; }
 
     void initialize(Rng& rng) {
         for (auto& s : slots_) {
@@ -181,11 +218,13 @@ public:
 
     void zero_grad() { grads_.setZero(); }
 
+    // The flat values and gradients (maps of fixed size: assign, read,
+    // segment; never resized).
     Index size() const { return values_.size(); }
-    Vector<S>& values() { return values_; }
-    const Vector<S>& values() const { return values_; }
-    Vector<S>& grads() { return grads_; }
-    const Vector<S>& grads() const { return grads_; }
+    VecMap& values() { return values_; }
+    const VecMap& values() const { return values_; }
+    VecMap& grads() { return grads_; }
+    const VecMap& grads() const { return grads_; }
     // 1 where weight decay applies, 0 elsewhere (biases, norms).
     const Vector<S>& decay_mask() const { return decay_mask_; }
 
@@ -198,10 +237,35 @@ public:
     const std::vector<NamedSlot<S>>& slots() const { return slots_; }
 
 private:
+    // values_ and grads_ (maps) point at `values` and `grads`, the slots too.
+    void seat(S* values, S* grads, Index n) {
+        new (&values_) VecMap(values, n);
+        new (&grads_) VecMap(grads, n);
+        Index offset = 0;
+        for (auto& s : slots_) {
+            s.slot->value = values + offset;
+            s.slot->grad = grads + offset;
+            offset += s.slot->size();
+        }
+    }
+    void take(ParamBuffer& o) noexcept {
+        slots_ = std::move(o.slots_);
+        own_values_ = std::move(o.own_values_);  // a moved Eigen vector keeps its heap block: the maps stay valid
+        own_grads_ = std::move(o.own_grads_);
+        decay_mask_ = std::move(o.decay_mask_);
+        lent_ = o.lent_;
+        new (&values_) VecMap(o.values_.data(), o.values_.size());
+        new (&grads_) VecMap(o.grads_.data(), o.grads_.size());
+        new (&o.values_) VecMap(nullptr, 0);
+        new (&o.grads_) VecMap(nullptr, 0);
+        o.lent_ = false;
+    }
+
     std::vector<NamedSlot<S>> slots_;
-    Vector<S> values_;
-    Vector<S> grads_;
+    Vector<S> own_values_, own_grads_;  // our storage
+    VecMap values_{nullptr, 0}, grads_{nullptr, 0};  // where the values and gradients are: our storage, or lent memory
     Vector<S> decay_mask_;
+    bool lent_ = false;
 };
 
 LATENT_NAMESPACE_END

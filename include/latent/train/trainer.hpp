@@ -70,6 +70,23 @@ public:
     virtual void all_gather(float* data, Index n) { gather_by_sum(data, n); }
     virtual void all_gather(double* data, Index n) { gather_by_sum(data, n); }
 
+    // Optional: replicas on one machine may keep the parameters in memory
+    // they all map, for the length of a fit: one copy of the values, read
+    // by every replica and each share written by its own replica's
+    // optimizer, and each replica's gradients where the others can read
+    // them. reduce_scatter on those gradients then sums straight from the
+    // other replicas' memory, and all_gather on those values has nothing to
+    // move (every replica waits until all shares are written). attach lends
+    // the buffer that memory (ParamBuffer::lend_storage) and returns true,
+    // or returns false and changes nothing (the default); detach gives the
+    // buffer its own storage back. Both are collective: every replica calls
+    // them, and they agree. fit attaches only a model whose parameters are
+    // all trained (BatchNorm's running statistics are each replica's own).
+    virtual bool attach(ParamBuffer<float>&) { return false; }
+    virtual bool attach(ParamBuffer<double>&) { return false; }
+    virtual void detach(ParamBuffer<float>&) {}
+    virtual void detach(ParamBuffer<double>&) {}
+
 private:
     template <class S>
     void gather_by_sum(S* data, Index n) {
@@ -186,7 +203,7 @@ void average_untrained(ParamBuffer<S>& params, Replicas& rep, Vector<S>& scratch
 template <class S>
 bool exchange_gradients(ParamBuffer<S>& params, Replicas& rep, double loss, Index local_n, Index n, double clip_norm,
                         std::vector<double>& flags, Index& begin, Index& end) {
-    Vector<S>& g = params.grads();
+    auto& g = params.grads();
     const Index size = g.size();
     const int ranks = rep.size();
     begin = rep.shard_begin(size, rep.rank());
@@ -253,6 +270,15 @@ History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& 
     Rng& transform_rng = ranks > 1 ? local_rng : rng;
     ParamBuffer<S>& params = model.params();
     if (rep) rep->broadcast(params.values().data(), params.size());
+    // Replicas on one machine: the parameters in memory they all map (see Replicas::attach).
+    struct Attachment {
+        Replicas* rep;
+        ParamBuffer<S>& params;
+        bool on;
+        ~Attachment() {
+            if (on) rep->detach(params);
+        }
+    } attached{rep, params, rep && untrained_size(params) == 0 && rep->attach(params)};
     TrainControl<S> ctl;
     ctl.params = &params;
     ctl.rank = rank;
