@@ -6,7 +6,9 @@
 // rank 0's parameters, gives each rank its share of every global batch, sums
 // the gradients with a reduce-scatter (each rank gets its share of the
 // parameters), steps the optimizer on that share and gathers the new values
-// (together the bytes of one allreduce). Three phases:
+// (together the bytes of one allreduce). With every rank on one machine the
+// parameters live in an MPI shared-memory window for the run and nothing is
+// copied between ranks (--no-shared-memory: messages). Three phases:
 //   1. check: --check-steps steps on the first check_steps x batch images,
 //      distributed and (on rank 0) in one process; their largest parameter
 //      difference (float summation order is all that differs);
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
     std::string hidden = "2000,500,500";
     latent::Index code = 10, check_steps = 10, baseline_samples = 12800;
     double lr = 1e-3;
+    bool no_shared_memory = false;
     app.add_option("--hidden", hidden, "Encoder hidden sizes, comma list (decoder mirrors them)")->capture_default_str();
     app.add_option("--code", code, "Code size")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--lr", lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
@@ -52,6 +55,8 @@ int main(int argc, char** argv) {
     app.add_option("--baseline-samples", baseline_samples, "Images rank 0 trains alone for the 1-rank samples/s (0: skip)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    app.add_flag("--no-shared-memory", no_shared_memory,
+                 "Exchange gradients and parameters by messages even when every rank is on one machine");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -60,6 +65,7 @@ int main(int argc, char** argv) {
 
     return ex::run([&] {
         ex::apply_threads(flags);
+        world.set_shared_memory(!no_shared_memory);
         if (!root) {  // tables and files come from rank 0 (fit shows progress there only); errors still show
             flags.json.clear();
             std::cout.setstate(std::ios::failbit);
@@ -74,7 +80,8 @@ int main(int argc, char** argv) {
         const latent::Index n = data.train_x.cols();
         std::cout << "model: " << arch << ", Adam lr " << lr << ", global batch " << flags.batch << " (" << flags.batch / world.size()
                   << "-" << (flags.batch + world.size() - 1) / world.size() << " per rank), " << world.size() << " rank(s) x "
-                  << latent::num_threads() << " thread(s)\n\n";
+                  << latent::num_threads() << " thread(s), exchange by "
+                  << (world.shared_memory() && world.size() > 1 ? "shared memory (one machine)" : "messages") << "\n\n";
 
         latent::FitOptions<float> fo;
         fo.batch_size = flags.batch;
@@ -186,6 +193,7 @@ int main(int argc, char** argv) {
                                        .set("architecture", arch)
                                        .set("ranks", world.size())
                                        .set("threads_per_rank", latent::num_threads())
+                                       .set("exchange", world.shared_memory() && world.size() > 1 ? "shared memory" : "messages")
                                        .set("batch", static_cast<long>(flags.batch))
                                        .set("epochs", static_cast<long>(hist.epochs.size()))
                                        .set("samples_per_second", total_sps)

@@ -89,8 +89,19 @@ latent::Autoencoder<S> dense_ae() {
 
 }  // namespace
 
+// Records whether the parameters were in memory lent by the replicas during fit.
+template <class S>
+struct LentProbe : latent::Callback<S> {
+    bool lent_in_batches = false, lent_at_end = true;
+    void on_batch_end(long, double, latent::TrainControl<S>& c) override { lent_in_batches = c.params->storage_lent(); }
+    void on_train_end(latent::TrainControl<S>& c) override { lent_at_end = c.params->storage_lent(); }
+};
+
 TEST_CASE("2 ranks with global batch B train as 1 process with batch B (dense AE, float and double)", "[mpi]") {
     REQUIRE(world().size() == 2);
+    const bool shared = GENERATE(true, false);  // the shared-memory window, and the ring of messages
+    world().set_shared_memory(shared);
+    INFO("shared memory " << shared);
     latent::Rng drng(11);
     Matrix<double> xd(16, 203);  // 203 = 12 x 16 + 11: an uneven last batch, shared 5 / 6
     drng.fill_uniform(xd);
@@ -107,17 +118,24 @@ TEST_CASE("2 ranks with global batch B train as 1 process with batch B (dense AE
     of.seed = od.seed;
     of.validation_split = od.validation_split;
     of.progress = false;
+    LentProbe<double> probe;
+    od.callbacks = {&probe};
     const double dd = distributed_vs_single<double>(dense_ae<double>, xd, od, 1e-12);
+    CHECK(probe.lent_in_batches == shared);  // one machine: the window is used when allowed
+    CHECK(!probe.lent_at_end);               // and the model has its own storage back before on_train_end
     const double df = distributed_vs_single<float>(dense_ae<float>, xf, of, 1e-5);
     if (world().rank() == 0)
-        std::printf("dense AE 16-12-4-12-16, Adam 1e-2, 3 epochs x 12 steps, batch 16: max |param diff| 2 ranks vs 1: double %.3g, float %.3g\n",
-                    dd, df);
+        std::printf("dense AE 16-12-4-12-16, Adam 1e-2, 3 epochs x 12 steps, batch 16, %s: max |param diff| 2 ranks vs 1: double %.3g, float %.3g\n",
+                    shared ? "shared memory" : "messages", dd, df);
     CHECK(dd < 1e-12);
     CHECK(df < 1e-5);
 }
 
 TEST_CASE("Each rank steps its share of the parameters: every optimizer, with clipping, equals one process", "[mpi]") {
     REQUIRE(world().size() == 2);
+    const bool shared = GENERATE(true, false);
+    world().set_shared_memory(shared);
+    INFO("shared memory " << shared);
     latent::Rng drng(21);
     Matrix<double> x(16, 57);  // batches of 8: 7 even steps and one of 1 sample (rank 0 gets none)
     drng.fill_uniform(x);
@@ -201,6 +219,9 @@ TEST_CASE("The gradient exchange: shares, reduce-scatter and all-gather", "[mpi]
 }
 
 TEST_CASE("Every Trainable trains data-parallel: convolutional, sequence, VAE, BatchNorm", "[mpi]") {
+    const bool shared = GENERATE(true, false);
+    world().set_shared_memory(shared);
+    INFO("shared memory " << shared);
     latent::FitOptions<double> o;
     o.epochs = 2;
     o.batch_size = 10;
@@ -266,6 +287,7 @@ TEST_CASE("Every Trainable trains data-parallel: convolutional, sequence, VAE, B
 }
 
 TEST_CASE("Streaming and data-parallel: each rank reads its share of a memory-mapped file", "[mpi]") {
+    world().set_shared_memory(true);
     auto& comm = world();
     namespace fs = std::filesystem;
     // One file for both ranks, written by rank 0 (its name from rank 0's pid).
@@ -302,6 +324,7 @@ TEST_CASE("Streaming and data-parallel: each rank reads its share of a memory-ma
 }
 
 TEST_CASE("A rank whose loss is not finite stops every rank", "[mpi]") {
+    world().set_shared_memory(true);
     auto& comm = world();
     Matrix<float> x(16, 40);
     latent::Rng drng(3);

@@ -81,7 +81,9 @@ public:
     // or returns false and changes nothing (the default); detach gives the
     // buffer its own storage back. Both are collective: every replica calls
     // them, and they agree. fit attaches only a model whose parameters are
-    // all trained (BatchNorm's running statistics are each replica's own).
+    // all trained (BatchNorm's running statistics are each replica's own),
+    // and detaches before the callbacks' on_train_end; until then callbacks
+    // must not write the parameters (reading them is fine).
     virtual bool attach(ParamBuffer<float>&) { return false; }
     virtual bool attach(ParamBuffer<double>&) { return false; }
     virtual void detach(ParamBuffer<float>&) {}
@@ -275,9 +277,11 @@ History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& 
         Replicas* rep;
         ParamBuffer<S>& params;
         bool on;
-        ~Attachment() {
+        void release() {
             if (on) rep->detach(params);
+            on = false;
         }
+        ~Attachment() { release(); }
     } attached{rep, params, rep && untrained_size(params) == 0 && rep->attach(params)};
     TrainControl<S> ctl;
     ctl.params = &params;
@@ -390,6 +394,7 @@ History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& 
         if (ctl.stop) history.stop_reason = ctl.stop_reason;
     }
     if (rep && !state_gathered) gather_optimizer_state(optimizer, *rep);
+    attached.release();  // the parameters back in the model's own storage before callbacks may restore them
     for (auto* cb : o.callbacks) cb->on_train_end(ctl);
     history.best_epoch = ctl.restored_epoch;
     optimizer.set_learning_rate(base_lr);
