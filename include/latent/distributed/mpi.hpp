@@ -112,7 +112,9 @@ public:
         one_machine_ = node_size == size_;
     }
     ~Communicator() override {
-        if (win_ != MPI_WIN_NULL) free_window();
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (win_ != MPI_WIN_NULL && !finalized) free_window();  // only when a fit was left by an exception
     }
     Communicator(const Communicator&) = delete;
     Communicator& operator=(const Communicator&) = delete;
@@ -204,9 +206,23 @@ private:
         MPI_Info_create(&info);
         MPI_Info_set(info, "alloc_shared_noncontig", "true");  // each segment on its rank's NUMA node
         void* base = nullptr;
+        // A machine without room for the window (a container's small
+        // /dev/shm, say) falls back to messages, on every rank alike.
+        MPI_Errhandler handler;
+        MPI_Comm_get_errhandler(comm_, &handler);
+        MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
         const int rc = MPI_Win_allocate_shared(bytes, static_cast<int>(sizeof(S)), info, comm_, &base, &win_);
+        MPI_Comm_set_errhandler(comm_, handler);
+        MPI_Errhandler_free(&handler);
         MPI_Info_free(&info);
-        detail::check(rc, "MPI_Win_allocate_shared");
+        int ok = rc == MPI_SUCCESS ? 1 : 0;
+        detail::check(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_), "MPI_Allreduce");
+        if (!ok) {
+            if (rc == MPI_SUCCESS) MPI_Win_free(&win_);
+            win_ = MPI_WIN_NULL;
+            shared_memory_ = false;
+            return false;
+        }
         detail::check(MPI_Win_lock_all(MPI_MODE_NOCHECK, win_), "MPI_Win_lock_all");
         peer_grads_.assign(static_cast<std::size_t>(size_), nullptr);
         for (int r = 0; r < size_; ++r) {
