@@ -137,8 +137,8 @@ public:
     void broadcast(double* data, Index n) override { bcast(data, n); }
     void sum(float* data, Index n) override { allreduce(data, n, MPI_SUM); }
     void sum(double* data, Index n) override { allreduce(data, n, MPI_SUM); }
-    void reduce_scatter(float* data, Index n) override { scatter_sum(data, n); }
-    void reduce_scatter(double* data, Index n) override { scatter_sum(data, n); }
+    void reduce_scatter(float* data, Index n, float weight) override { scatter_sum(data, n, weight); }
+    void reduce_scatter(double* data, Index n, double weight) override { scatter_sum(data, n, weight); }
     void all_gather(float* data, Index n) override { gather(data, n); }
     void all_gather(double* data, Index n) override { gather(data, n); }
     bool attach(ParamBuffer<float>& p) override { return attach_window(p); }
@@ -267,19 +267,26 @@ private:
     bool attached_values(const void* data, Index n) const { return win_ != MPI_WIN_NULL && n == shared_n_ && data == shared_values_; }
 
     template <class S>
-    void scatter_sum(S* data, Index n) {
+    void scatter_sum(S* data, Index n, S weight) {
         if (attached_grads(data, n)) {  // sum this rank's share straight from the others' gradients
             const double t0 = MPI_Wtime();
             meet();
             const Index b = shard_begin(n, rank_), len = shard_begin(n, rank_ + 1) - b;
             auto own = Eigen::Map<Vector<S>>(data + b, len);
-            for (int r = 0; r < size_; ++r)
-                if (r != rank_) own += Eigen::Map<const Vector<S>>(static_cast<const S*>(peer_grads_[static_cast<std::size_t>(r)]) + b, len);
+            const int last = rank_ == size_ - 1 ? size_ - 2 : size_ - 1;
+            for (int r = 0; r < size_; ++r) {
+                if (r == rank_) continue;
+                const auto peer = Eigen::Map<const Vector<S>>(static_cast<const S*>(peer_grads_[static_cast<std::size_t>(r)]) + b, len);
+                if (r == last)
+                    own = (own + peer) * weight;  // one pass: the last sum and the weight
+                else
+                    own += peer;
+            }
             seconds_ += MPI_Wtime() - t0;
             ++calls_;
             return;
         }
-        if (!shares(n)) return Replicas::reduce_scatter(data, n);
+        if (!shares(n)) return Replicas::reduce_scatter(data, n, weight);
         const double t0 = MPI_Wtime();
         const int next = (rank_ + 1) % size_, prev = (rank_ + size_ - 1) % size_;
         Vector<S>& in = incoming(S{});
@@ -290,7 +297,11 @@ private:
             detail::check(MPI_Sendrecv(data + displs_[out_share], counts_[out_share], detail::type_of<S>(), next, 0, in.data(),
                                        counts_[in_share], detail::type_of<S>(), prev, 0, comm_, MPI_STATUS_IGNORE),
                           "MPI_Sendrecv");
-            Eigen::Map<Vector<S>>(data + displs_[in_share], counts_[in_share]) += in;
+            auto share = Eigen::Map<Vector<S>>(data + displs_[in_share], counts_[in_share]);
+            if (s + 2 == size_)
+                share = (share + in) * weight;  // the last step completes this rank's share
+            else
+                share += in;
         }
         seconds_ += MPI_Wtime() - t0;
         ++calls_;

@@ -61,10 +61,11 @@ public:
         if (r >= ranks) return n;
         return std::min(n, n * r / ranks / 16 * 16);
     }
-    // Afterwards this replica's share of data holds the element-wise sum over
-    // all replicas (its other values are unspecified). By default a sum.
-    virtual void reduce_scatter(float* data, Index n) { sum(data, n); }
-    virtual void reduce_scatter(double* data, Index n) { sum(data, n); }
+    // Afterwards this replica's share of data holds weight x the
+    // element-wise sum over all replicas (its other values are unspecified).
+    // By default a sum, then the share scaled.
+    virtual void reduce_scatter(float* data, Index n, float weight) { sum_then_scale(data, n, weight); }
+    virtual void reduce_scatter(double* data, Index n, double weight) { sum_then_scale(data, n, weight); }
     // Afterwards every replica holds each replica's share of data. By default
     // a sum with zeros outside the own share (x + 0 is x exactly).
     virtual void all_gather(float* data, Index n) { gather_by_sum(data, n); }
@@ -90,6 +91,12 @@ public:
     virtual void detach(ParamBuffer<double>&) {}
 
 private:
+    template <class S>
+    void sum_then_scale(S* data, Index n, S weight) {
+        sum(data, n);
+        const Index b = shard_begin(n, rank());
+        if (weight != S(1)) Eigen::Map<Vector<S>>(data + b, shard_begin(n, rank() + 1) - b) *= weight;
+    }
     template <class S>
     void gather_by_sum(S* data, Index n) {
         std::fill(data, data + shard_begin(n, rank()), S(0));
@@ -211,22 +218,14 @@ bool exchange_gradients(ParamBuffer<S>& params, Replicas& rep, double loss, Inde
     begin = rep.shard_begin(size, rep.rank());
     end = rep.shard_begin(size, rep.rank() + 1);
     // Equal shares of the batch weigh 1 / ranks each: applied to the own share
-    // after the sum instead of to every gradient before it.
+    // as it is summed instead of to every gradient before.
     const bool equal = n % ranks == 0;
     if (!equal && local_n != n) g *= static_cast<S>(local_n) / static_cast<S>(n);
-    rep.reduce_scatter(g.data(), size);
+    rep.reduce_scatter(g.data(), size, equal ? S(1) / static_cast<S>(ranks) : S(1));
     auto own = g.segment(begin, end - begin);
     // flags: [replicas with a non-finite loss or gradient, each replica's share's norm]
     flags.assign(static_cast<std::size_t>(ranks) + 1, 0.0);
-    bool finite = std::isfinite(loss);
-    const S weight = equal ? S(1) / static_cast<S>(ranks) : S(1);
-    constexpr Index block = 4096;  // scaled and checked in one pass, a block at a time in L1
-    for (Index at = 0; at < own.size(); at += block) {
-        const Index len = std::min(block, own.size() - at);
-        if (weight != S(1)) own.segment(at, len) *= weight;
-        finite = finite && all_finite(own.data() + at, len);
-    }
-    flags[0] = finite ? 0.0 : 1.0;
+    flags[0] = std::isfinite(loss) && all_finite(own.data(), own.size()) ? 0.0 : 1.0;
     if (clip_norm > 0 && flags[0] == 0) flags[static_cast<std::size_t>(rep.rank()) + 1] = static_cast<double>(own.stableNorm());
     rep.sum(flags.data(), static_cast<Index>(flags.size()));
     if (flags[0] != 0) return false;
