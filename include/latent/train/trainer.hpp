@@ -28,7 +28,6 @@
 #include <limits>
 #include <memory>
 
-#include "latent/core/math.hpp"
 #include "latent/data/source.hpp"
 #include "latent/optim/optimizer.hpp"
 #include "latent/optim/schedule.hpp"
