@@ -1,6 +1,7 @@
 // serve: one shared model, N worker threads scoring requests from a queue.
 //
-// Loads a saved model (--model FILE, latent's .lat; without one it trains
+// Loads a saved model (--model FILE: latent's .lat, or a .safetensors that
+// latent wrote, whose metadata carries the architecture; without one it trains
 // the small 784-128-32-128-784 autoencoder for --epochs on --train-limit
 // images, saves it to --out/serve_model.lat and loads it back, so it always
 // runs). Then, for each worker count in --workers, --requests requests
@@ -29,6 +30,7 @@
 #include <mutex>
 #include <thread>
 
+#include <latent/io/safetensors.hpp>
 #include <latent/serve/predictor.hpp>
 
 namespace {
@@ -145,7 +147,9 @@ int main(int argc, char** argv) {
     std::string model_path, workers_arg = "1,2";
     Index requests = 20000, per_request = 1;
     bool shared_weights = false;
-    app.add_option("--model", model_path, "Saved model (.lat) to serve; without it, a small 784-128-32-128-784 autoencoder is trained");
+    app.add_option("--model", model_path,
+                   "Saved model to serve: latent's .lat, or a .safetensors written by latent (save_safetensors: the architecture "
+                   "rides in its metadata); without it, a small 784-128-32-128-784 autoencoder is trained");
     app.add_option("--workers", workers_arg, "Worker thread counts to measure, comma-separated")->capture_default_str();
     app.add_option("--requests", requests, "Requests per worker count")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--per-request", per_request, "Samples in one request (1: single-sample scoring)")
@@ -166,10 +170,14 @@ int main(int argc, char** argv) {
             latent::Autoencoder<float> ae = ex::train_dense_autoencoder(data.train_x, {128}, 32, flags, 1e-3);
             path = ex::out_path(flags, "serve_model.lat");
             latent::save(ae, path);
+            const std::string st = ex::out_path(flags, "serve_model.safetensors");
+            latent::save_safetensors(ae, st);
             std::cerr << "trained 784-128-32-128-784 for " << flags.epochs << " epoch(s) on " << data.train_x.cols() << " images in "
-                      << ex::num(t.seconds(), 3) << " s; saved to " << path << "\n";
+                      << ex::num(t.seconds(), 3) << " s; saved to " << path << " (and " << st << ", which --model also takes)\n";
         }
-        const latent::Network<float> model = latent::load_network<float>(path);
+        const bool is_safetensors = path.size() >= 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0;
+        const latent::Network<float> model =
+            is_safetensors ? latent::load_network_safetensors<float>(path) : latent::load_network<float>(path);
         if (model.input_size() != data.test_x.rows())
             throw latent::ShapeError("serve: the model expects " + std::to_string(model.input_size()) + " inputs, the images have " +
                                      std::to_string(data.test_x.rows()));
