@@ -291,18 +291,19 @@ private:
         const double t0 = MPI_Wtime();
         const int next = (rank_ + 1) % size_, prev = (rank_ + size_ - 1) % size_;
         Vector<S>& in = incoming(S{});
+        const int largest = *std::max_element(counts_.begin(), counts_.end());
+        if (in.size() < largest) in.resize(largest);  // shares differ in size: one buffer for all, allocated once
         for (int s = 0; s + 1 < size_; ++s) {
             const auto out_share = static_cast<std::size_t>((rank_ - s - 1 + 2 * size_) % size_);
             const auto in_share = static_cast<std::size_t>((rank_ - s - 2 + 2 * size_) % size_);
-            in.resize(counts_[in_share]);
             detail::check(MPI_Sendrecv(data + displs_[out_share], counts_[out_share], detail::type_of<S>(), next, 0, in.data(),
                                        counts_[in_share], detail::type_of<S>(), prev, 0, comm_, MPI_STATUS_IGNORE),
                           "MPI_Sendrecv");
             auto share = Eigen::Map<Vector<S>>(data + displs_[in_share], counts_[in_share]);
             if (s + 2 == size_)
-                share = (share + in) * weight;  // the last step completes this rank's share
+                share = (share + in.head(counts_[in_share])) * weight;  // the last step completes this rank's share
             else
-                share += in;
+                share += in.head(counts_[in_share]);
         }
         seconds_ += MPI_Wtime() - t0;
         ++calls_;
