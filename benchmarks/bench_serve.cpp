@@ -9,7 +9,8 @@
 // ->Threads(2) runs two workers on the same shared model (items/s summed):
 // compare with ->Threads(1) for the scaling on 2 cores. SmallAECopied: the
 // same with each worker's predictor holding a copy of the weights
-// (copy_weights()).
+// (copy_weights()); SmallAEBf16: each worker's copy rounded to bfloat16
+// (use_bf16_weights(), opt-in: outputs within ~1e-3 of float's).
 //
 // The PyTorch reference of the same models is benchmarks/torch_serve.py.
 #include <benchmark/benchmark.h>
@@ -84,11 +85,15 @@ Mat inputs(Index rows, Index cols) {
 }
 
 // Each benchmark thread: its own predictor and buffers on the shared model.
-template <class Predictor, class Model, class Call>
-void run(benchmark::State& state, const Model& model, Index rows, Index out_rows, Call&& call, bool copy_weights = false) {
+enum class Weights { shared, copied, bf16 };
+
+template <class Predictor, Weights weights = Weights::shared, class Model, class Call>
+void run(benchmark::State& state, const Model& model, Index rows, Index out_rows, Call&& call) {
     const Index batch = state.range(0);
     Predictor p(model);
-    if (copy_weights) p.copy_weights();
+    if constexpr (weights == Weights::copied) p.copy_weights();
+    if constexpr (weights == Weights::bf16)
+        if (p.use_bf16_weights() == 0) state.SkipWithError("no weights rounded to bfloat16");
     const Mat x = inputs(rows, batch);
     Mat out(out_rows, batch);
     call(p, x, out);  // the first call allocates the workspace
@@ -104,8 +109,12 @@ void BM_Serve_SmallAE(benchmark::State& state) {
     run<latent::AutoencoderPredictor<float>>(state, small_ae(), 784, 784, [](auto& p, const Mat& x, Mat& out) { p.reconstruct(x, out); });
 }
 void BM_Serve_SmallAECopied(benchmark::State& state) {
-    run<latent::AutoencoderPredictor<float>>(
-        state, small_ae(), 784, 784, [](auto& p, const Mat& x, Mat& out) { p.reconstruct(x, out); }, true);
+    run<latent::AutoencoderPredictor<float>, Weights::copied>(state, small_ae(), 784, 784,
+                                                              [](auto& p, const Mat& x, Mat& out) { p.reconstruct(x, out); });
+}
+void BM_Serve_SmallAEBf16(benchmark::State& state) {
+    run<latent::AutoencoderPredictor<float>, Weights::bf16>(state, small_ae(), 784, 784,
+                                                            [](auto& p, const Mat& x, Mat& out) { p.reconstruct(x, out); });
 }
 void BM_Serve_DeepAEEncoder(benchmark::State& state) {
     run<latent::AutoencoderPredictor<float>>(state, deep_ae(), 784, 10, [](auto& p, const Mat& x, Mat& out) { p.encode(x, out); });
@@ -125,6 +134,7 @@ void BM_Serve_LSTMAE(benchmark::State& state) {
 
 BENCHMARK(BM_Serve_SmallAE)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Serve_SmallAECopied)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Serve_SmallAEBf16)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Serve_DeepAEEncoder)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Serve_Denoiser)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Serve_LSTMAE)->ArgName("batch")->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(2)->UseRealTime();

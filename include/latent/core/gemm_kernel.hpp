@@ -22,7 +22,9 @@
 #include "latent/core/abi.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "latent/core/cpu.hpp"
@@ -382,6 +384,14 @@ inline void gemm_skinny_prefetch(const void* p) {
     __builtin_prefetch(c + BYTES - 1, 0, 3);
 }
 
+// The first `rows` (< 16) values of a bfloat16 column, zero-padded to 16
+// (the masked edge of a bfloat16 A: a masked 16-bit load needs AVX-512BW).
+inline std::array<std::uint16_t, 16> skinny_bf16_tail(const std::uint16_t* p, int rows) {
+    std::array<std::uint16_t, 16> t{};
+    std::copy(p, p + rows, t.begin());
+    return t;
+}
+
 template <class S>
 struct SkinnyAvx2;
 template <>
@@ -395,6 +405,13 @@ struct SkinnyAvx2<float> {
     LATENT_SKINNY_AVX2 static V zero() { return _mm256_setzero_ps(); }
     LATENT_SKINNY_AVX2 static V load(const float* p) { return _mm256_loadu_ps(p); }
     LATENT_SKINNY_AVX2 static V load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+    // bfloat16 A (skinny_bf16 below): the upper halves of floats, widened exactly.
+    LATENT_SKINNY_AVX2 static V load(const std::uint16_t* p) {
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+    }
+    LATENT_SKINNY_AVX2 static V load(const std::uint16_t* p, Mask m) {
+        return load(skinny_bf16_tail(p, __builtin_popcount(static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(m))))).data());
+    }
     LATENT_SKINNY_AVX2 static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
     LATENT_SKINNY_AVX2 static void store(float* p, V v, Mask m) { _mm256_maskstore_ps(p, m, v); }
     LATENT_SKINNY_AVX2 static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
@@ -430,6 +447,10 @@ struct SkinnyAvx512<float> {
     LATENT_SKINNY_AVX512 static V zero() { return _mm512_setzero_ps(); }
     LATENT_SKINNY_AVX512 static V load(const float* p) { return _mm512_loadu_ps(p); }
     LATENT_SKINNY_AVX512 static V load(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+    LATENT_SKINNY_AVX512 static V load(const std::uint16_t* p) {
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+    }
+    LATENT_SKINNY_AVX512 static V load(const std::uint16_t* p, Mask m) { return load(skinny_bf16_tail(p, __builtin_popcount(m)).data()); }
     LATENT_SKINNY_AVX512 static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
     LATENT_SKINNY_AVX512 static void store(float* p, V v, Mask m) { _mm512_mask_storeu_ps(p, m, v); }
     LATENT_SKINNY_AVX512 static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
@@ -466,8 +487,8 @@ struct SkinnyB {
 // them, so the one body below is stamped out once per ISA.
 #define LATENT_SKINNY_UNROLL _Pragma("GCC unroll 8")
 #define LATENT_SKINNY_BLOCK(NAME, TARGET)                                                                             \
-    template <class T, int NV, int N, bool MASKED, class S>                                                          \
-    __attribute__((target(TARGET))) void NAME(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc,         \
+    template <class T, int NV, int N, bool MASKED, class S, class AE>                                                \
+    __attribute__((target(TARGET))) void NAME(Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc,        \
                                               bool from_c, Index rows) {                                             \
         using V = typename T::V;                                                                                     \
         constexpr int W = T::W;                                                                                      \
@@ -479,7 +500,7 @@ struct SkinnyB {
         }                                                                                                            \
         const S* bp = b.p;                                                                                           \
         for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {                                                        \
-            gemm_skinny_prefetch<NV * W * sizeof(S)>(a + NV * W); /* the next block's rows of this column */        \
+            gemm_skinny_prefetch<NV * W * sizeof(AE)>(a + NV * W); /* the next block's rows of this column */       \
             V x[NV];                                                                                                 \
             LATENT_SKINNY_UNROLL for (int v = 0; v < NV; ++v) x[v] =                                                 \
                 (MASKED && v == NV - 1) ? T::load(a + v * W, mask) : T::load(a + v * W);                             \
@@ -510,16 +531,16 @@ LATENT_SKINNY_BLOCK(gemm_skinny_block_avx512, "avx512f")
 template <class S>
 struct SkinnyKernelAvx2 {
     using Traits = SkinnyAvx2<S>;
-    template <int NV, int N, bool MASKED>
-    static void block(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+    template <int NV, int N, bool MASKED, class AE>
+    static void block(Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
         gemm_skinny_block_avx2<Traits, NV, N, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
     }
 };
 template <class S>
 struct SkinnyKernelAvx512 {
     using Traits = SkinnyAvx512<S>;
-    template <int NV, int N, bool MASKED>
-    static void block(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+    template <int NV, int N, bool MASKED, class AE>
+    static void block(Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
         gemm_skinny_block_avx512<Traits, NV, N, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
     }
 };
@@ -527,21 +548,21 @@ struct SkinnyKernelAvx512 {
 // Rows [0, NV * W) of C (the last vector masked to `rows` when MASKED) for
 // columns [0, N1 + N2): N1 columns, then N2 more over the same rows of A
 // (by then in L2).
-template <class K, int NV, int N1, int N2, bool MASKED, class S>
-void gemm_skinny_rows(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+template <class K, int NV, int N1, int N2, bool MASKED, class S, class AE>
+void gemm_skinny_rows(Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
     K::template block<NV, N1, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
     if constexpr (N2 > 0) K::template block<NV, N2, MASKED>(k, a, lda, {b.p + N1 * b.cs, b.rs, b.cs}, c + N1 * ldc, ldc, from_c, rows);
 }
 
 // All of C's rows for n = N1 + N2 columns: full blocks, then single
 // vectors, then a masked one.
-template <class K, int N1, int N2, class S>
-void gemm_skinny_cols(Index m, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
+template <class K, int N1, int N2, class S, class AE>
+void gemm_skinny_cols(Index m, Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
     constexpr int NV = gemm_skinny_vectors(N1), W = K::Traits::W;
     for (Index p0 = 0; p0 < k; p0 += gemm_skinny_panel) {
         const Index kb = std::min(gemm_skinny_panel, k - p0);
         const bool from_c = add || p0 > 0;
-        const S* ap = a + p0 * lda;
+        const AE* ap = a + p0 * lda;
         const SkinnyB<S> bq{b.p + p0 * b.rs, b.rs, b.cs};
         Index i = 0;
         for (; i + NV * W <= m; i += NV * W) gemm_skinny_rows<K, NV, N1, N2, false>(kb, ap + i, lda, bq, c + i, ldc, from_c, 0);
@@ -553,8 +574,8 @@ void gemm_skinny_cols(Index m, Index k, const S* a, Index lda, SkinnyB<S> b, S* 
 
 // n = 7 and 8 run as 4 + 3 and 4 + 4 columns: 24 rows x 4 columns load 7
 // vectors for 12 FMAs where 8 rows x 8 columns would load 9 for 8.
-template <class K, class S>
-void gemm_skinny_isa(Index m, Index n, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
+template <class K, class S, class AE>
+void gemm_skinny_isa(Index m, Index n, Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
     switch (n) {
         case 1: gemm_skinny_cols<K, 1, 0>(m, k, a, lda, b, c, ldc, add); break;
         case 2: gemm_skinny_cols<K, 2, 0>(m, k, a, lda, b, c, ldc, add); break;
@@ -569,9 +590,12 @@ void gemm_skinny_isa(Index m, Index n, Index k, const S* a, Index lda, SkinnyB<S
 
 // C (m x n, ldc) = / += A (m x k, lda) op(B), B(p, j) = b.p[p * b.rs + j * b.cs],
 // for 1 <= n <= 8 and k >= 1, on one thread, on a CPU with the kernel
-// (gemm_kernel_active).
-template <class S>
-void gemm_skinny(Index m, Index n, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
+// (gemm_kernel_active). A is of the scalar S, or bfloat16 (std::uint16_t,
+// the upper halves of floats) when S is float: every element of C is then
+// summed exactly as with A widened to float first, in the same order
+// (fma over p = 0, 1, ..., k - 1, starting from C or zero), on either ISA.
+template <class S, class AE = S>
+void gemm_skinny(Index m, Index n, Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
     if (gemm_isa() == GemmIsa::avx512)
         gemm_skinny_isa<SkinnyKernelAvx512<S>>(m, n, k, a, lda, b, c, ldc, add);
     else

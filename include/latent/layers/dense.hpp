@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "latent/core/gemm.hpp"
+#include "latent/core/bfloat16.hpp"
 #include "latent/layers/layer.hpp"
 
 LATENT_NAMESPACE_BEGIN
@@ -65,7 +65,7 @@ public:
     }
 
     // Y = W X + b
-    const Mat& forward(const Mat& x, Mode) override {
+    const Mat& forward(const Mat& x, Mode mode) override {
         this->check_input(x);
         x_ = &x;
         y_.resize(units_, x.cols());
@@ -75,8 +75,22 @@ public:
             const auto b = bias_.w().col(0);
             for (Index j = 0; j < y_.cols(); ++j) y_.col(j) = b;  // (replicate() would not vectorize)
         }
-        detail::matmul(y_, weight_.w(), false, x, false, use_bias_);
+        if (mode == Mode::infer && !weight16_.empty())
+            detail::matmul_bf16(y_, weight16_, x, use_bias_);
+        else
+            detail::matmul(y_, weight_.w(), false, x, false, use_bias_);
         return y_;
+    }
+
+    // (Layer::use_bf16_weights) float layers only: a double layer keeps its weights.
+    Index use_bf16_weights() override {
+        if constexpr (!std::is_same<S, float>::value) return 0;
+        else {
+            if (!this->built() || !weight_.bound())
+                throw Error(this->where() + ": use_bf16_weights needs a built model, found an unbuilt layer");
+            weight16_ = detail::Bf16Matrix(weight_.w());
+            return 1;
+        }
     }
 
     // dW += dY X^T,  db += sum_batch dY,  dX = W^T dY
@@ -123,6 +137,7 @@ private:
     WeightInit init_;
     ParamSlot<S> weight_;
     ParamSlot<S> bias_;
+    detail::Bf16Matrix weight16_;  // empty unless use_bf16_weights()
     const Mat* x_ = nullptr;
     Mat y_, dx_;
 };

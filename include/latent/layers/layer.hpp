@@ -86,6 +86,15 @@ public:
     // Forget state carried between calls (recurrent layers); no-op otherwise.
     virtual void reset_state() {}
 
+    // Inference with bfloat16 weights (core/bfloat16.hpp): a layer whose
+    // forward is a product with a weight matrix (Dense) rounds a copy of it
+    // now and uses the copy in infer-mode forward from then on (train mode
+    // and backward keep the float weights). Containers pass it on; other
+    // layers ignore it. Returns the number of weight matrices rounded. For
+    // a Predictor's own inference copy (Predictor::use_bf16_weights), whose
+    // weights no longer change.
+    virtual Index use_bf16_weights() { return 0; }
+
     // Architecture description, enough to rebuild the layer without code.
     virtual LayerConfig config() const = 0;
 

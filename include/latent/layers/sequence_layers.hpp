@@ -108,6 +108,7 @@ public:
         inner_->attach_rng(rng);
     }
     void reset_state() override { inner_->reset_state(); }
+    Index use_bf16_weights() override { return inner_->use_bf16_weights(); }
 
     LayerConfig config() const override {
         LayerConfig c("TimeDistributed");

@@ -39,6 +39,11 @@ public:
     void reset_state() override {
         for (auto& l : layers_) l->reset_state();
     }
+    Index use_bf16_weights() override {
+        Index n = 0;
+        for (auto& l : layers_) n += l->use_bf16_weights();
+        return n;
+    }
 
 protected:
     void append(std::string name, LayerPtr<S> layer) {
