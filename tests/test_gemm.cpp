@@ -1,9 +1,12 @@
 #include "support.hpp"
 
 #include <array>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <string>
 
+#include <latent/core/bfloat16.hpp>
 #include <latent/core/gemm.hpp>
 #include <latent/core/rng.hpp>
 #include <latent/core/threads.hpp>
@@ -434,4 +437,118 @@ TEST_CASE("the measured choice can pick the skinny kernel, only where it fits; o
     latent::set_gemm_engine(GemmEngine::skinny);
     CHECK(latent::gemm_engine_for({128, 8, 784, false, false, false}) == GemmEngine::skinny);
     CHECK(latent::gemm_engine_for({128, 64, 784, false, false, false}) != GemmEngine::skinny);
+}
+
+// ---- bfloat16 weights (core/bfloat16.hpp)
+
+TEST_CASE("to_bfloat16 rounds to nearest, ties to even, and keeps NaN, infinities, zeros and subnormals", "[core][bf16]") {
+    using latent::detail::from_bfloat16;
+    using latent::detail::to_bfloat16;
+    const auto bits = [](float f) {
+        std::uint32_t u;
+        std::memcpy(&u, &f, 4);
+        return u;
+    };
+    const auto from_bits = [](std::uint32_t u) {
+        float f;
+        std::memcpy(&f, &u, 4);
+        return f;
+    };
+    CHECK(to_bfloat16(1.0f) == 0x3f80);
+    CHECK(to_bfloat16(-2.0f) == 0xc000);
+    CHECK(to_bfloat16(from_bits(0x3f808000u)) == 0x3f80);  // 1 + 2^-8: halfway, to the even 1.0
+    CHECK(to_bfloat16(from_bits(0x3f818000u)) == 0x3f82);  // 1 + 3 * 2^-8: halfway, to the even 1 + 2^-6
+    CHECK(to_bfloat16(from_bits(0x3f808001u)) == 0x3f81);  // just above halfway: up
+    CHECK(to_bfloat16(from_bits(0x3f807fffu)) == 0x3f80);  // just below: down
+    CHECK(to_bfloat16(-0.0f) == 0x8000);
+    CHECK(to_bfloat16(std::numeric_limits<float>::infinity()) == 0x7f80);
+    CHECK(to_bfloat16(std::numeric_limits<float>::max()) == 0x7f80);  // beyond the largest bfloat16
+    CHECK(std::isnan(from_bfloat16(to_bfloat16(std::numeric_limits<float>::quiet_NaN()))));
+    CHECK(std::isnan(from_bfloat16(to_bfloat16(from_bits(0x7f800001u)))));  // a NaN whose payload is in the low bits
+    CHECK(to_bfloat16(std::numeric_limits<float>::denorm_min()) == 0x0000);
+    CHECK(to_bfloat16(from_bits(0x00010000u)) == 0x0001);  // the smallest bfloat16 subnormal is exact
+    // every bfloat16 that is not a NaN widens and rounds back to itself
+    int round_trip_failures = 0;
+    for (std::uint32_t h = 0; h < 0x10000u; ++h) {
+        const float f = from_bfloat16(static_cast<std::uint16_t>(h));
+        if (!std::isnan(f) && to_bfloat16(f) != h) ++round_trip_failures;
+        if (bits(f) != h << 16) ++round_trip_failures;
+    }
+    CHECK(round_trip_failures == 0);
+    // random floats: the result is the nearer of the two bfloat16 neighbours
+    latent::Rng rng(41);
+    int not_nearest = 0;
+    for (int i = 0; i < 100000; ++i) {
+        const float f = from_bits(static_cast<std::uint32_t>(rng.uniform(0.0, 1.0) * 2139095039.0));  // finite, >= 0
+        const std::uint32_t down = bits(f) & 0xffff0000u, up = down + 0x10000u;
+        // (above the largest bfloat16 the upper neighbour is 2^128, infinity's place in the sequence)
+        const double upper = up == 0x7f800000u ? std::ldexp(1.0, 128) : static_cast<double>(from_bits(up));
+        const double dd = static_cast<double>(f) - from_bits(down), du = upper - f;
+        const std::uint32_t want = dd < du || (dd == du && ((down >> 16) & 1u) == 0) ? down : up;
+        if (static_cast<std::uint32_t>(to_bfloat16(f)) << 16 != want) ++not_nearest;
+    }
+    CHECK(not_nearest == 0);
+}
+
+namespace {
+
+// C = / += A16 B as the chain the kernel promises: per element, fma over p
+// in order from C (add) or zero.
+MatF bf16_reference(const latent::detail::Bf16Matrix& a, const MatF& b, const MatF& c0, bool add) {
+    MatF c = add ? c0 : MatF::Zero(a.rows(), b.cols());
+    for (Index j = 0; j < b.cols(); ++j)
+        for (Index i = 0; i < a.rows(); ++i)
+            for (Index p = 0; p < a.cols(); ++p) c(i, j) = std::fma(a(i, p), b(p, j), c(i, j));
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("matmul_bf16 is bitwise the in-order fma chain on every ISA, column count and thread count", "[core][gemm][bf16]") {
+    latent::Rng rng(42);
+    const double min_work = latent::detail::parallel_min_work();
+    latent::detail::set_parallel_min_work(1.0);  // let 2 threads split even the small products
+    int mismatches = 0, cases = 0;
+    for (Index m : {1, 7, 15, 16, 17, 33, 130})
+        for (Index n : {1, 2, 3, 5, 7, 8, 9, 17})
+            for (Index k : {1, 64, 65, 130})
+                for (int add = 0; add < 2; ++add) {
+                    MatF w(m, k), b(k + 2, n), c0(m, n);
+                    rng.fill_uniform(w, -1, 1);
+                    rng.fill_uniform(b, -1, 1);
+                    rng.fill_uniform(c0, -1, 1);
+                    const latent::detail::Bf16Matrix a(w);
+                    const auto bk = b.topRows(k);  // B with a leading dimension above k
+                    const MatF ref = bf16_reference(a, bk, c0, add != 0);
+                    for (int threads : {1, latent::has_openmp() ? 2 : 1}) {
+                        latent::set_num_threads(threads);
+                        MatF c = c0;
+                        latent::detail::matmul_bf16(c, a, bk, add != 0);
+                        mismatches += c == ref ? 0 : 1;
+                        ++cases;
+                    }
+#ifdef LATENT_GEMM_X86
+                    // the AVX2 kernel as well where this CPU runs AVX-512
+                    if (latent::detail::gemm_kernel_active() && n <= 8) {
+                        MatF c = c0;
+                        latent::detail::gemm_skinny_isa<latent::detail::SkinnyKernelAvx2<float>>(
+                            m, n, k, a.data(), m, latent::detail::SkinnyB<float>{bk.data(), 1, b.rows()}, c.data(), m, add != 0);
+                        mismatches += c == ref ? 0 : 1;
+                        ++cases;
+                    }
+#endif
+                }
+    latent::set_num_threads(1);
+    latent::detail::set_parallel_min_work(min_work);
+    INFO(mismatches << " of " << cases << " products differ from the reference");
+    CHECK(mismatches == 0);
+    // against the float product: only the rounding of the weights
+    MatF w(128, 784), x(784, 3);
+    rng.fill_uniform(w, -1, 1);
+    rng.fill_uniform(x, 0, 1);
+    MatF y(128, 3);
+    latent::detail::matmul_bf16(y, latent::detail::Bf16Matrix(w), x, false);
+    const MatF exact = w * x, bound = w.cwiseAbs() * x * std::ldexp(1.0f, -8);
+    CHECK(((y - exact).cwiseAbs().array() <= bound.array()).all());
+    CHECK((y - exact).cwiseAbs().maxCoeff() > 0.0f);  // the weights were rounded
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <latent/latent.hpp>
 
@@ -296,4 +297,98 @@ TEST_CASE("a repeated single-sample or batch-8 call allocates nothing", "[serve]
     latent::VaePredictor<float> vp(vae);
     where = repeated_calls_allocate(4, [&] { vp.reconstruct(one); });
     CHECK(where.empty());
+}
+
+// ---- bfloat16 weights (use_bf16_weights, opt-in)
+
+namespace {
+
+// The model's Dense weights rounded to bfloat16 in place (biases stay float).
+template <class Model>
+void round_weights_to_bf16(Model& model) {
+    for (auto& v : model.network().root().parameters())
+        if (v.name.size() >= 6 && v.name.compare(v.name.size() - 6, 6, "weight") == 0)
+            for (Index i = 0; i < v.value.size(); ++i)
+                v.value.data()[i] = latent::detail::from_bfloat16(latent::detail::to_bfloat16(v.value.data()[i]));
+}
+
+}  // namespace
+
+TEST_CASE("use_bf16_weights: the float model with its weights rounded, bitwise per column and across threads", "[serve][bf16]") {
+    const auto ae = small_ae();
+    const Mat x = data(64, 9, 22);
+    latent::AutoencoderPredictor<float> p(ae);
+    CHECK(p.use_bf16_weights() == 4);  // 64-32-8-32-64: four Dense layers
+    const Mat got = p.reconstruct(x);
+    // the same model with rounded weights, computed in float by the usual engines
+    auto rounded = small_ae();
+    round_weights_to_bf16(rounded);
+    const Mat want = rounded.reconstruct(x);
+    CHECK((got - want).cwiseAbs().maxCoeff() < 1e-5f);
+    // against the float model: the rounding of the weights, no more
+    const Mat exact = latent::AutoencoderPredictor<float>(ae).reconstruct(x);
+    CHECK((got - exact).cwiseAbs().maxCoeff() < 1e-2f);
+    CHECK(!same_bits(got, exact));
+    // each column on its own gives the batch's column, bitwise
+    for (Index j = 0; j < x.cols(); ++j) {
+        INFO("column " << j);
+        CHECK(same_bits(p.reconstruct(x.col(j)), got.col(j)));
+    }
+    // the shared model is untouched
+    CHECK(same_bits(latent::AutoencoderPredictor<float>(ae).reconstruct(x), exact));
+    auto make = [&] {
+        latent::AutoencoderPredictor<float> q(ae);
+        q.use_bf16_weights();
+        return q;
+    };
+    check_concurrent(x, got, make, [](auto& q, const auto& col) { return q.reconstruct(col); });
+    // nothing allocated by a repeated single-sample call
+    const Vec one = x.col(0);
+    Mat out1(64, 1);
+    const std::string where = repeated_calls_allocate(4, [&] { p.reconstruct(one, out1); });
+    INFO(where);
+    CHECK(where.empty());
+}
+
+TEST_CASE("use_bf16_weights: VAE and Network predictors; double models and TiedDense keep float; training is unchanged",
+          "[serve][bf16]") {
+    latent::Rng rng(23);
+    auto vae = latent::make_dense_vae<float>({64, 16, 4}, rng);
+    latent::VaePredictor<float> vp(vae);
+    const Mat x = data(64, 4, 24);
+    const Mat exact = vp.reconstruct(x);
+    CHECK(vp.use_bf16_weights() > 0);
+    const Mat got = vp.reconstruct(x);
+    CHECK((got - exact).cwiseAbs().maxCoeff() < 1e-2f);
+    CHECK(!same_bits(got, exact));
+
+    auto ae = small_ae();
+    latent::NetworkPredictor<float> np(ae.network());
+    CHECK(np.use_bf16_weights() == 4);
+    latent::AutoencoderPredictor<float> ap(ae);
+    ap.use_bf16_weights();
+    CHECK(same_bits(np.predict(x), ap.reconstruct(x)));
+
+    latent::Rng rd(25);
+    latent::DenseAutoencoderOptions o;
+    o.sizes = {16, 8};
+    const auto ae_double = latent::make_dense_autoencoder<double>(o, rd);
+    latent::AutoencoderPredictor<double> pd(ae_double);
+    CHECK(pd.use_bf16_weights() == 0);
+    o.tied = true;
+    const auto tied = latent::make_dense_autoencoder<float>(o, rd);
+    latent::AutoencoderPredictor<float> pt(tied);
+    CHECK(pt.use_bf16_weights() == 1);  // the encoder's Dense; the TiedDense decoder stays float
+
+    // a Dense layer: train-mode forward keeps the float weights
+    latent::Dense<float> unbuilt(4);
+    LATENT_CHECK_THROWS_WITH_ALL(unbuilt.use_bf16_weights(), latent::Error, "Dense", "built model");
+    latent::Network<float> net(std::make_unique<latent::Dense<float>>(8));
+    net.build(latent::Shape{16}, rd);
+    Mat xi = data(16, 3, 26);
+    const Mat train_before = net.root().forward(xi, latent::Mode::train);
+    const Mat infer_before = net.root().forward(xi, latent::Mode::infer);
+    CHECK(net.root().use_bf16_weights() == 1);
+    CHECK(same_bits(net.root().forward(xi, latent::Mode::train), train_before));
+    CHECK(!same_bits(net.root().forward(xi, latent::Mode::infer), infer_before));
 }

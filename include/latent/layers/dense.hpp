@@ -75,10 +75,12 @@ public:
             const auto b = bias_.w().col(0);
             for (Index j = 0; j < y_.cols(); ++j) y_.col(j) = b;  // (replicate() would not vectorize)
         }
-        if (mode == Mode::infer && !weight16_.empty())
-            detail::matmul_bf16(y_, weight16_, x, use_bias_);
-        else
-            detail::matmul(y_, weight_.w(), false, x, false, use_bias_);
+        if constexpr (std::is_same<S, float>::value)
+            if (mode == Mode::infer && !weight16_.empty()) {
+                detail::matmul_bf16(y_, weight16_, x, use_bias_);
+                return y_;
+            }
+        detail::matmul(y_, weight_.w(), false, x, false, use_bias_);
         return y_;
     }
 
