@@ -509,8 +509,8 @@ TEST_CASE("matmul_bf16 is bitwise the in-order fma chain on every ISA, column co
     const double min_work = latent::detail::parallel_min_work();
     latent::detail::set_parallel_min_work(1.0);  // let 2 threads split even the small products
     int mismatches = 0, cases = 0;
-    for (Index m : {1, 7, 15, 16, 17, 33, 130})
-        for (Index n : {1, 2, 3, 5, 7, 8, 9, 17})
+    for (Index m : {1, 7, 15, 16, 17, 32, 33, 64, 130, 160})
+        for (Index n : {1, 2, 3, 4, 5, 6, 7, 8, 9, 17})
             for (Index k : {1, 64, 65, 130})
                 for (int add = 0; add < 2; ++add) {
                     MatF w(m, k), b(k + 2, n), c0(m, n);
@@ -528,13 +528,20 @@ TEST_CASE("matmul_bf16 is bitwise the in-order fma chain on every ISA, column co
                         ++cases;
                     }
 #ifdef LATENT_GEMM_X86
-                    // the AVX2 kernel as well where this CPU runs AVX-512
+                    // each kernel directly: the AVX2 ones as well where this CPU runs AVX-512,
+                    // and the skinny kernel widening one value per lane
                     if (latent::detail::gemm_kernel_active() && n <= 8) {
-                        MatF c = c0;
-                        latent::detail::gemm_skinny_isa<latent::detail::SkinnyKernelAvx2<float>>(
-                            m, n, k, a.data(), m, latent::detail::SkinnyB<float>{bk.data(), 1, b.rows()}, c.data(), m, add != 0);
-                        mismatches += c == ref ? 0 : 1;
-                        ++cases;
+                        namespace d = latent::detail;
+                        const d::SkinnyB<float> bb{bk.data(), 1, b.rows()};
+                        auto check = [&](auto&& kernel) {
+                            MatF c = c0;
+                            kernel(c.data());
+                            mismatches += c == ref ? 0 : 1;
+                            ++cases;
+                        };
+                        check([&](float* c) { d::gemm_bf16_isa<d::Bf16KernelAvx2>(m, n, k, a.data(), a.ld(), bb, c, m, add != 0); });
+                        check([&](float* c) { d::gemm_skinny_isa<d::SkinnyKernelAvx2<float>>(m, n, k, a.data(), a.ld(), bb, c, m, add != 0); });
+                        check([&](float* c) { d::gemm_skinny<float>(m, n, k, a.data(), a.ld(), bb, c, m, add != 0); });
                     }
 #endif
                 }

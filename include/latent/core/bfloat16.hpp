@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include "latent/core/gemm.hpp"
@@ -42,19 +43,38 @@ inline float from_bfloat16(std::uint16_t h) {
     return f;
 }
 
-// A column-major matrix of bfloat16 values.
+// Allocates on 64-byte boundaries (a cache line; whole-vector loads of a
+// column then never straddle two lines).
+template <class T>
+struct CacheLineAllocator {
+    using value_type = T;
+    CacheLineAllocator() = default;
+    template <class U>
+    CacheLineAllocator(const CacheLineAllocator<U>&) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
+    void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t{64}); }
+    template <class U>
+    bool operator==(const CacheLineAllocator<U>&) const { return true; }
+    template <class U>
+    bool operator!=(const CacheLineAllocator<U>&) const { return false; }
+};
+
+// A column-major matrix of bfloat16 values, each column starting on a
+// cache line (leading dimension ld() >= rows(), a multiple of 32 values).
 class Bf16Matrix {
 public:
     Bf16Matrix() = default;
-    explicit Bf16Matrix(const Eigen::Ref<const Matrix<float>>& m) : rows_(m.rows()), cols_(m.cols()), data_(static_cast<std::size_t>(m.size())) {
+    explicit Bf16Matrix(const Eigen::Ref<const Matrix<float>>& m)
+        : rows_(m.rows()), cols_(m.cols()), ld_((m.rows() + 31) / 32 * 32), data_(static_cast<std::size_t>(ld_ * m.cols()), 0) {
         for (Index j = 0; j < cols_; ++j)
-            for (Index i = 0; i < rows_; ++i) data_[static_cast<std::size_t>(i + j * rows_)] = to_bfloat16(m(i, j));
+            for (Index i = 0; i < rows_; ++i) data_[static_cast<std::size_t>(i + j * ld_)] = to_bfloat16(m(i, j));
     }
     Index rows() const { return rows_; }
     Index cols() const { return cols_; }
+    Index ld() const { return ld_; }
     bool empty() const { return data_.empty(); }
     const std::uint16_t* data() const { return data_.data(); }
-    float operator()(Index i, Index j) const { return from_bfloat16(data_[static_cast<std::size_t>(i + j * rows_)]); }
+    float operator()(Index i, Index j) const { return from_bfloat16(data_[static_cast<std::size_t>(i + j * ld_)]); }
     // The values as floats (exact).
     Matrix<float> to_float() const {
         Matrix<float> m(rows_, cols_);
@@ -64,8 +84,8 @@ public:
     }
 
 private:
-    Index rows_ = 0, cols_ = 0;
-    std::vector<std::uint16_t> data_;
+    Index rows_ = 0, cols_ = 0, ld_ = 0;
+    std::vector<std::uint16_t, CacheLineAllocator<std::uint16_t>> data_;
 };
 
 // C = A B (add = false) or C += A B (add = true), A in bfloat16, B and C
@@ -81,7 +101,6 @@ void matmul_bf16(MC&& c, const Bf16Matrix& a, const MB& b, bool add, Threads thr
     const Index ldc = c.outerStride(), ldb = b.outerStride();
     float* cp = c.data();
     const float* bp = b.data();
-    const std::uint16_t* ap = a.data();
     if (m == 0 || n == 0) return;
     if (k == 0) {
         if (!add) c.setZero();
@@ -94,14 +113,14 @@ void matmul_bf16(MC&& c, const Bf16Matrix& a, const MB& b, bool add, Threads thr
             const Index j0 = blk * cols, nb = std::min(cols, n - j0);
 #ifdef LATENT_GEMM_X86
             if (gemm_kernel_active()) {
-                gemm_skinny<float>(m, nb, k, ap, m, {bp + j0 * ldb, 1, ldb}, cp + j0 * ldc, ldc, add);
+                gemm_skinny_bf16(m, nb, k, a.data(), a.ld(), {bp + j0 * ldb, 1, ldb}, cp + j0 * ldc, ldc, add);
                 continue;
             }
 #endif
             for (Index j = j0; j < j0 + nb; ++j)
                 for (Index i = 0; i < m; ++i) {
                     float acc = add ? cp[i + j * ldc] : 0.0f;
-                    for (Index p = 0; p < k; ++p) acc = std::fma(from_bfloat16(ap[i + p * m]), bp[p + j * ldb], acc);
+                    for (Index p = 0; p < k; ++p) acc = std::fma(a(i, p), bp[p + j * ldb], acc);
                     cp[i + j * ldc] = acc;
                 }
         }

@@ -500,7 +500,8 @@ struct SkinnyB {
         }                                                                                                            \
         const S* bp = b.p;                                                                                           \
         for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {                                                        \
-            gemm_skinny_prefetch<NV * W * sizeof(AE)>(a + NV * W); /* the next block's rows of this column */       \
+            /* reading A bounds 1 or 2 columns: fetch this block 8 columns ahead; else the next block's rows */   \
+            gemm_skinny_prefetch<NV * W * sizeof(AE)>(N <= 2 ? a + 8 * lda : a + NV * W);                            \
             V x[NV];                                                                                                 \
             LATENT_SKINNY_UNROLL for (int v = 0; v < NV; ++v) x[v] =                                                 \
                 (MASKED && v == NV - 1) ? T::load(a + v * W, mask) : T::load(a + v * W);                             \
@@ -600,6 +601,184 @@ void gemm_skinny(Index m, Index n, Index k, const AE* a, Index lda, SkinnyB<S> b
         gemm_skinny_isa<SkinnyKernelAvx512<S>>(m, n, k, a, lda, b, c, ldc, add);
     else
         gemm_skinny_isa<SkinnyKernelAvx2<S>>(m, n, k, a, lda, b, c, ldc, add);
+}
+
+// ---- bfloat16 A, two rows per 32-bit lane
+//
+// Widening bfloat16 one value per lane (gemm_skinny with a std::uint16_t
+// A: vpmovzxwd, a shuffle, then a shift) spends two vector ops and a
+// shuffle port on every W values. Here a whole vector of 2W bfloat16
+// values (rows r .. r + 2W - 1 of one column) is loaded as W 32-bit lanes:
+// shifting left by 16 gives the even rows as floats, keeping the upper
+// halves gives the odd rows, two plain integer ops for 2W values. The
+// accumulators hold the even and odd rows apart; C is split into them when
+// read and merged back when written (once per panel of A's columns). Every
+// row's sum is still the in-order fma chain, so the results are bitwise
+// gemm_skinny's. Rows past the last whole 2W go through gemm_skinny.
+#define LATENT_BF16_AVX2 __attribute__((target("avx2,fma"), always_inline))
+#define LATENT_BF16_AVX512 __attribute__((target("avx512f"), always_inline))
+
+struct Bf16PairsAvx2 {
+    using Base = SkinnyAvx2<float>;
+    using V = __m256;
+    static constexpr int W = 8;
+    // The even and odd rows of the 2W values at p, as floats.
+    LATENT_BF16_AVX2 static void split(const std::uint16_t* p, V& even, V& odd) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+        even = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+        odd = _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(static_cast<int>(0xffff0000u))));
+    }
+    // Rows r .. r + 2W - 1 of C (lo: the first W) to even and odd rows, and back.
+    LATENT_BF16_AVX2 static void to_pairs(V lo, V hi, V& even, V& odd) {
+        even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88)), 0xd8));
+        odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xdd)), 0xd8));
+    }
+    LATENT_BF16_AVX2 static void from_pairs(V even, V odd, V& lo, V& hi) {
+        const V a = _mm256_unpacklo_ps(even, odd), b = _mm256_unpackhi_ps(even, odd);
+        lo = _mm256_permute2f128_ps(a, b, 0x20);
+        hi = _mm256_permute2f128_ps(a, b, 0x31);
+    }
+};
+
+struct Bf16PairsAvx512 {
+    using Base = SkinnyAvx512<float>;
+    using V = __m512;
+    static constexpr int W = 16;
+    LATENT_BF16_AVX512 static void split(const std::uint16_t* p, V& even, V& odd) {
+        const __m512i v = _mm512_loadu_si512(p);
+        even = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+        odd = _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
+    }
+    LATENT_BF16_AVX512 static void to_pairs(V lo, V hi, V& even, V& odd) {
+        even = _mm512_permutex2var_ps(lo, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), hi);
+        odd = _mm512_permutex2var_ps(lo, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), hi);
+    }
+    LATENT_BF16_AVX512 static void from_pairs(V even, V odd, V& lo, V& hi) {
+        lo = _mm512_permutex2var_ps(even, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), odd);
+        hi = _mm512_permutex2var_ps(even, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), odd);
+    }
+};
+
+// Pairs of vectors per block for n columns (2 NP N accumulators).
+constexpr int gemm_bf16_pairs(int n) { return n == 1 ? 4 : n <= 4 ? 2 : 1; }
+
+// One block of C: rows [0, NP * 2W), N columns, over the whole of k.
+#define LATENT_BF16_UNROLL _Pragma("GCC unroll 8")
+#define LATENT_BF16_BLOCK(NAME, TARGET)                                                                                \
+    template <class T, int NP, int N>                                                                                  \
+    __attribute__((target(TARGET))) void NAME(Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, \
+                                              Index ldc, bool from_c) {                                                \
+        using V = typename T::V;                                                                                       \
+        using B = typename T::Base;                                                                                    \
+        constexpr int W = T::W;                                                                                        \
+        V ev[NP][N], od[NP][N];                                                                                        \
+        LATENT_BF16_UNROLL for (int j = 0; j < N; ++j) LATENT_BF16_UNROLL for (int q = 0; q < NP; ++q) {               \
+            const float* cv = c + j * ldc + q * 2 * W;                                                                 \
+            if (from_c)                                                                                                \
+                T::to_pairs(B::load(cv), B::load(cv + W), ev[q][j], od[q][j]);                                         \
+            else                                                                                                       \
+                ev[q][j] = od[q][j] = B::zero();                                                                       \
+        }                                                                                                              \
+        const float* bp = b.p;                                                                                         \
+        for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {                                                          \
+            /* as in the skinny block: 8 columns ahead when reading A bounds it, else the next block */          \
+            gemm_skinny_prefetch<NP * 2 * W * sizeof(std::uint16_t)>(N <= 2 ? a + 8 * lda : a + NP * 2 * W);          \
+            V e[NP], o[NP];                                                                                            \
+            LATENT_BF16_UNROLL for (int q = 0; q < NP; ++q) T::split(a + q * 2 * W, e[q], o[q]);                       \
+            LATENT_BF16_UNROLL for (int j = 0; j < N; ++j) {                                                           \
+                const V y = B::broadcast(bp + j * b.cs);                                                               \
+                LATENT_BF16_UNROLL for (int q = 0; q < NP; ++q) {                                                      \
+                    ev[q][j] = B::fma(e[q], y, ev[q][j]);                                                              \
+                    od[q][j] = B::fma(o[q], y, od[q][j]);                                                              \
+                }                                                                                                      \
+            }                                                                                                          \
+        }                                                                                                              \
+        LATENT_BF16_UNROLL for (int j = 0; j < N; ++j) LATENT_BF16_UNROLL for (int q = 0; q < NP; ++q) {               \
+            V lo, hi;                                                                                                  \
+            T::from_pairs(ev[q][j], od[q][j], lo, hi);                                                                 \
+            float* cv = c + j * ldc + q * 2 * W;                                                                       \
+            B::store(cv, lo);                                                                                          \
+            B::store(cv + W, hi);                                                                                      \
+        }                                                                                                              \
+    }
+
+LATENT_BF16_BLOCK(gemm_bf16_block_avx2, "avx2,fma")
+LATENT_BF16_BLOCK(gemm_bf16_block_avx512, "avx512f")
+#undef LATENT_BF16_BLOCK
+#undef LATENT_BF16_UNROLL
+#undef LATENT_BF16_AVX2
+#undef LATENT_BF16_AVX512
+
+struct Bf16KernelAvx2 {
+    using Pairs = Bf16PairsAvx2;
+    using Skinny = SkinnyKernelAvx2<float>;
+    template <int NP, int N>
+    static void block(Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc, bool from_c) {
+        gemm_bf16_block_avx2<Pairs, NP, N>(k, a, lda, b, c, ldc, from_c);
+    }
+};
+struct Bf16KernelAvx512 {
+    using Pairs = Bf16PairsAvx512;
+    using Skinny = SkinnyKernelAvx512<float>;
+    template <int NP, int N>
+    static void block(Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc, bool from_c) {
+        gemm_bf16_block_avx512<Pairs, NP, N>(k, a, lda, b, c, ldc, from_c);
+    }
+};
+
+// Columns of A per panel: C is split into even and odd rows and merged
+// back once per panel, so panels are longer than gemm_skinny_panel; a
+// bfloat16 column is half as many bytes, so as many pages are touched.
+inline constexpr Index gemm_bf16_panel = 256;
+
+// All of C's rows for n = N1 + N2 columns (as gemm_skinny_cols).
+template <class K, int N1, int N2>
+void gemm_bf16_cols(Index m, Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc, bool add) {
+    constexpr int NP = gemm_bf16_pairs(N1), R = 2 * K::Pairs::W;
+    const Index whole = m / R * R;
+    for (Index p0 = 0; p0 < k && whole > 0; p0 += gemm_bf16_panel) {
+        const Index kb = std::min(gemm_bf16_panel, k - p0);
+        const bool from_c = add || p0 > 0;
+        const std::uint16_t* ap = a + p0 * lda;
+        const SkinnyB<float> bq{b.p + p0 * b.rs, b.rs, b.cs};
+        const SkinnyB<float> bq2{bq.p + N1 * b.cs, b.rs, b.cs};
+        Index i = 0;
+        for (; i + NP * R <= whole; i += NP * R) {
+            K::template block<NP, N1>(kb, ap + i, lda, bq, c + i, ldc, from_c);
+            if constexpr (N2 > 0) K::template block<NP, N2>(kb, ap + i, lda, bq2, c + i + N1 * ldc, ldc, from_c);
+        }
+        if constexpr (NP > 1)
+            for (; i < whole; i += R) {
+                K::template block<1, N1>(kb, ap + i, lda, bq, c + i, ldc, from_c);
+                if constexpr (N2 > 0) K::template block<1, N2>(kb, ap + i, lda, bq2, c + i + N1 * ldc, ldc, from_c);
+            }
+    }
+    if (whole < m) gemm_skinny_isa<typename K::Skinny>(m - whole, N1 + N2, k, a + whole, lda, b, c + whole, ldc, add);
+}
+
+template <class K>
+void gemm_bf16_isa(Index m, Index n, Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc, bool add) {
+    switch (n) {
+        case 1: gemm_bf16_cols<K, 1, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 2: gemm_bf16_cols<K, 2, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 3: gemm_bf16_cols<K, 3, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 4: gemm_bf16_cols<K, 4, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 5: gemm_bf16_cols<K, 5, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 6: gemm_bf16_cols<K, 6, 0>(m, k, a, lda, b, c, ldc, add); break;
+        case 7: gemm_bf16_cols<K, 4, 3>(m, k, a, lda, b, c, ldc, add); break;
+        default: gemm_bf16_cols<K, 4, 4>(m, k, a, lda, b, c, ldc, add); break;
+    }
+}
+
+// C (m x n) = / += A B with A in bfloat16 (m x k, lda), 1 <= n <= 8, k >= 1,
+// on one thread, on a CPU with the kernel: bitwise gemm_skinny<float> with
+// the same A (see above), faster.
+inline void gemm_skinny_bf16(Index m, Index n, Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc,
+                             bool add) {
+    if (gemm_isa() == GemmIsa::avx512)
+        gemm_bf16_isa<Bf16KernelAvx512>(m, n, k, a, lda, b, c, ldc, add);
+    else
+        gemm_bf16_isa<Bf16KernelAvx2>(m, n, k, a, lda, b, c, ldc, add);
 }
 
 // True when this CPU and build have our float kernel.
