@@ -5,11 +5,14 @@
 // kernels for this CPU's ISA: for n <= 8 with A not transposed that is the
 // skinny one), eigen, blas (when linked in), auto (what detail::matmul
 // measured fastest for the shape's class; its label names the engine), and
-// skinny (where it fits). GFLOP/s = 2 m n k per product.
+// skinny (where it fits). GFLOP/s = 2 m n k per product. BM_GemmBf16: the
+// serving products with A in bfloat16 (Predictor::use_bf16_weights).
 //
 // Products are C (m x n) = op(A) op(B) with k the inner dimension;
 // transposes "nt"/"tn" are the weight- and input-gradient products.
 #include "bench_common.hpp"
+
+#include <latent/core/bfloat16.hpp>
 
 #include <string>
 #include <vector>
@@ -117,6 +120,36 @@ void gemm_args(benchmark::internal::Benchmark* b) {
         }
 }
 BENCHMARK(BM_Gemm)->Apply(gemm_args)->UseRealTime();
+
+// The serving products (A not transposed) with A rounded to bfloat16
+// (core/bfloat16.hpp, detail::matmul_bf16, as Predictor::use_bf16_weights
+// runs them), 1 thread: compare with BM_Gemm's cases of the same product.
+void BM_GemmBf16(benchmark::State& state) {
+    const Product& p = products()[static_cast<std::size_t>(state.range(0))];
+    latent::set_num_threads(1);
+    latent::Rng rng(3);
+    Mat a(p.m, p.k), b(p.k, p.n), c(p.m, p.n);
+    rng.fill_uniform(a, -1, 1);
+    rng.fill_uniform(b, -1, 1);
+    const latent::detail::Bf16Matrix a16(a);
+    for (auto _ : state) {
+        latent::detail::matmul_bf16(c, a16, b, false);
+        benchmark::DoNotOptimize(c.data());
+        benchmark::ClobberMemory();
+    }
+    const double flops = 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
+    state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) * 1e-9, benchmark::Counter::kIsRate);
+    state.counters["GB/s"] = benchmark::Counter(2.0 * static_cast<double>(p.m * p.k) * static_cast<double>(state.iterations()) * 1e-9,
+                                                benchmark::Counter::kIsRate);  // bfloat16 weights read
+    state.SetLabel(std::string(p.model) + " " + std::to_string(p.m) + "x" + std::to_string(p.n) + "x" + std::to_string(p.k) + " bf16");
+}
+
+void bf16_args(benchmark::internal::Benchmark* b) {
+    b->ArgNames({"product"});
+    for (std::size_t i = 0; i < products().size(); ++i)
+        if (std::string(products()[i].model) == "serve" && !products()[i].ta) b->Args({static_cast<long>(i)});
+}
+BENCHMARK(BM_GemmBf16)->Apply(bf16_args)->UseRealTime();
 
 }  // namespace
 

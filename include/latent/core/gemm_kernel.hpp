@@ -22,7 +22,6 @@
 #include "latent/core/abi.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -384,14 +383,6 @@ inline void gemm_skinny_prefetch(const void* p) {
     __builtin_prefetch(c + BYTES - 1, 0, 3);
 }
 
-// The first `rows` (< 16) values of a bfloat16 column, zero-padded to 16
-// (the masked edge of a bfloat16 A: a masked 16-bit load needs AVX-512BW).
-inline std::array<std::uint16_t, 16> skinny_bf16_tail(const std::uint16_t* p, int rows) {
-    std::array<std::uint16_t, 16> t{};
-    std::copy(p, p + rows, t.begin());
-    return t;
-}
-
 template <class S>
 struct SkinnyAvx2;
 template <>
@@ -405,13 +396,6 @@ struct SkinnyAvx2<float> {
     LATENT_SKINNY_AVX2 static V zero() { return _mm256_setzero_ps(); }
     LATENT_SKINNY_AVX2 static V load(const float* p) { return _mm256_loadu_ps(p); }
     LATENT_SKINNY_AVX2 static V load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
-    // bfloat16 A (skinny_bf16 below): the upper halves of floats, widened exactly.
-    LATENT_SKINNY_AVX2 static V load(const std::uint16_t* p) {
-        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
-    }
-    LATENT_SKINNY_AVX2 static V load(const std::uint16_t* p, Mask m) {
-        return load(skinny_bf16_tail(p, __builtin_popcount(static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(m))))).data());
-    }
     LATENT_SKINNY_AVX2 static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
     LATENT_SKINNY_AVX2 static void store(float* p, V v, Mask m) { _mm256_maskstore_ps(p, m, v); }
     LATENT_SKINNY_AVX2 static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
@@ -447,10 +431,6 @@ struct SkinnyAvx512<float> {
     LATENT_SKINNY_AVX512 static V zero() { return _mm512_setzero_ps(); }
     LATENT_SKINNY_AVX512 static V load(const float* p) { return _mm512_loadu_ps(p); }
     LATENT_SKINNY_AVX512 static V load(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
-    LATENT_SKINNY_AVX512 static V load(const std::uint16_t* p) {
-        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
-    }
-    LATENT_SKINNY_AVX512 static V load(const std::uint16_t* p, Mask m) { return load(skinny_bf16_tail(p, __builtin_popcount(m)).data()); }
     LATENT_SKINNY_AVX512 static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
     LATENT_SKINNY_AVX512 static void store(float* p, V v, Mask m) { _mm512_mask_storeu_ps(p, m, v); }
     LATENT_SKINNY_AVX512 static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
@@ -487,8 +467,8 @@ struct SkinnyB {
 // them, so the one body below is stamped out once per ISA.
 #define LATENT_SKINNY_UNROLL _Pragma("GCC unroll 8")
 #define LATENT_SKINNY_BLOCK(NAME, TARGET)                                                                             \
-    template <class T, int NV, int N, bool MASKED, class S, class AE>                                                \
-    __attribute__((target(TARGET))) void NAME(Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc,        \
+    template <class T, int NV, int N, bool MASKED, class S>                                                          \
+    __attribute__((target(TARGET))) void NAME(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc,         \
                                               bool from_c, Index rows) {                                             \
         using V = typename T::V;                                                                                     \
         constexpr int W = T::W;                                                                                      \
@@ -501,7 +481,7 @@ struct SkinnyB {
         const S* bp = b.p;                                                                                           \
         for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {                                                        \
             /* reading A bounds 1 or 2 columns: fetch this block 8 columns ahead; else the next block's rows */   \
-            gemm_skinny_prefetch<NV * W * sizeof(AE)>(N <= 2 ? a + 8 * lda : a + NV * W);                            \
+            gemm_skinny_prefetch<NV * W * sizeof(S)>(N <= 2 ? a + 8 * lda : a + NV * W);                             \
             V x[NV];                                                                                                 \
             LATENT_SKINNY_UNROLL for (int v = 0; v < NV; ++v) x[v] =                                                 \
                 (MASKED && v == NV - 1) ? T::load(a + v * W, mask) : T::load(a + v * W);                             \
@@ -532,16 +512,16 @@ LATENT_SKINNY_BLOCK(gemm_skinny_block_avx512, "avx512f")
 template <class S>
 struct SkinnyKernelAvx2 {
     using Traits = SkinnyAvx2<S>;
-    template <int NV, int N, bool MASKED, class AE>
-    static void block(Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+    template <int NV, int N, bool MASKED>
+    static void block(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
         gemm_skinny_block_avx2<Traits, NV, N, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
     }
 };
 template <class S>
 struct SkinnyKernelAvx512 {
     using Traits = SkinnyAvx512<S>;
-    template <int NV, int N, bool MASKED, class AE>
-    static void block(Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+    template <int NV, int N, bool MASKED>
+    static void block(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
         gemm_skinny_block_avx512<Traits, NV, N, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
     }
 };
@@ -549,21 +529,21 @@ struct SkinnyKernelAvx512 {
 // Rows [0, NV * W) of C (the last vector masked to `rows` when MASKED) for
 // columns [0, N1 + N2): N1 columns, then N2 more over the same rows of A
 // (by then in L2).
-template <class K, int NV, int N1, int N2, bool MASKED, class S, class AE>
-void gemm_skinny_rows(Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
+template <class K, int NV, int N1, int N2, bool MASKED, class S>
+void gemm_skinny_rows(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool from_c, Index rows) {
     K::template block<NV, N1, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
     if constexpr (N2 > 0) K::template block<NV, N2, MASKED>(k, a, lda, {b.p + N1 * b.cs, b.rs, b.cs}, c + N1 * ldc, ldc, from_c, rows);
 }
 
 // All of C's rows for n = N1 + N2 columns: full blocks, then single
 // vectors, then a masked one.
-template <class K, int N1, int N2, class S, class AE>
-void gemm_skinny_cols(Index m, Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
+template <class K, int N1, int N2, class S>
+void gemm_skinny_cols(Index m, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
     constexpr int NV = gemm_skinny_vectors(N1), W = K::Traits::W;
     for (Index p0 = 0; p0 < k; p0 += gemm_skinny_panel) {
         const Index kb = std::min(gemm_skinny_panel, k - p0);
         const bool from_c = add || p0 > 0;
-        const AE* ap = a + p0 * lda;
+        const S* ap = a + p0 * lda;
         const SkinnyB<S> bq{b.p + p0 * b.rs, b.rs, b.cs};
         Index i = 0;
         for (; i + NV * W <= m; i += NV * W) gemm_skinny_rows<K, NV, N1, N2, false>(kb, ap + i, lda, bq, c + i, ldc, from_c, 0);
@@ -575,8 +555,8 @@ void gemm_skinny_cols(Index m, Index k, const AE* a, Index lda, SkinnyB<S> b, S*
 
 // n = 7 and 8 run as 4 + 3 and 4 + 4 columns: 24 rows x 4 columns load 7
 // vectors for 12 FMAs where 8 rows x 8 columns would load 9 for 8.
-template <class K, class S, class AE>
-void gemm_skinny_isa(Index m, Index n, Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
+template <class K, class S>
+void gemm_skinny_isa(Index m, Index n, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
     switch (n) {
         case 1: gemm_skinny_cols<K, 1, 0>(m, k, a, lda, b, c, ldc, add); break;
         case 2: gemm_skinny_cols<K, 2, 0>(m, k, a, lda, b, c, ldc, add); break;
@@ -591,30 +571,29 @@ void gemm_skinny_isa(Index m, Index n, Index k, const AE* a, Index lda, SkinnyB<
 
 // C (m x n, ldc) = / += A (m x k, lda) op(B), B(p, j) = b.p[p * b.rs + j * b.cs],
 // for 1 <= n <= 8 and k >= 1, on one thread, on a CPU with the kernel
-// (gemm_kernel_active). A is of the scalar S, or bfloat16 (std::uint16_t,
-// the upper halves of floats) when S is float: every element of C is then
-// summed exactly as with A widened to float first, in the same order
-// (fma over p = 0, 1, ..., k - 1, starting from C or zero), on either ISA.
-template <class S, class AE = S>
-void gemm_skinny(Index m, Index n, Index k, const AE* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
+// (gemm_kernel_active).
+template <class S>
+void gemm_skinny(Index m, Index n, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
     if (gemm_isa() == GemmIsa::avx512)
         gemm_skinny_isa<SkinnyKernelAvx512<S>>(m, n, k, a, lda, b, c, ldc, add);
     else
         gemm_skinny_isa<SkinnyKernelAvx2<S>>(m, n, k, a, lda, b, c, ldc, add);
 }
 
-// ---- bfloat16 A, two rows per 32-bit lane
+// ---- bfloat16 A (core/bfloat16.hpp), two rows per 32-bit lane
 //
-// Widening bfloat16 one value per lane (gemm_skinny with a std::uint16_t
-// A: vpmovzxwd, a shuffle, then a shift) spends two vector ops and a
-// shuffle port on every W values. Here a whole vector of 2W bfloat16
-// values (rows r .. r + 2W - 1 of one column) is loaded as W 32-bit lanes:
+// Widening bfloat16 one value per lane (vpmovzxwd, a shuffle, then a
+// shift) spends two vector ops and a shuffle port on every W values, which
+// measured 1.2-1.4x slower. Here a whole vector of 2W bfloat16 values
+// (rows r .. r + 2W - 1 of one column) is loaded as W 32-bit lanes:
 // shifting left by 16 gives the even rows as floats, keeping the upper
 // halves gives the odd rows, two plain integer ops for 2W values. The
 // accumulators hold the even and odd rows apart; C is split into them when
 // read and merged back when written (once per panel of A's columns). Every
-// row's sum is still the in-order fma chain, so the results are bitwise
-// gemm_skinny's. Rows past the last whole 2W go through gemm_skinny.
+// element of C is the in-order fma chain over p = 0 .. k-1 from C or zero,
+// as with A widened to float, on either ISA. A's columns must be readable
+// up to a multiple of 2W rows (Bf16Matrix pads them to 32 with zeros); the
+// last block's C rows past m are neither read nor written (masks).
 #define LATENT_BF16_AVX2 __attribute__((target("avx2,fma"), always_inline))
 #define LATENT_BF16_AVX512 __attribute__((target("avx512f"), always_inline))
 
@@ -662,22 +641,27 @@ struct Bf16PairsAvx512 {
 // Pairs of vectors per block for n columns (2 NP N accumulators).
 constexpr int gemm_bf16_pairs(int n) { return n == 1 ? 4 : n <= 4 ? 2 : 1; }
 
-// One block of C: rows [0, NP * 2W), N columns, over the whole of k.
+// One block of C: rows [0, NP * 2W), N columns, over the whole of k; when
+// MASKED (NP = 1), only the first `rows` (< 2W) rows of C are read and written.
 #define LATENT_BF16_UNROLL _Pragma("GCC unroll 8")
 #define LATENT_BF16_BLOCK(NAME, TARGET)                                                                                \
-    template <class T, int NP, int N>                                                                                  \
+    template <class T, int NP, int N, bool MASKED>                                                                     \
     __attribute__((target(TARGET))) void NAME(Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, \
-                                              Index ldc, bool from_c) {                                                \
+                                              Index ldc, bool from_c, Index rows) {                                    \
         using V = typename T::V;                                                                                       \
         using B = typename T::Base;                                                                                    \
         constexpr int W = T::W;                                                                                        \
+        const typename B::Mask lo_mask = B::mask(MASKED ? std::min<Index>(rows, W) : 0);                               \
+        const typename B::Mask hi_mask = B::mask(MASKED ? std::max<Index>(rows - W, 0) : 0);                           \
         V ev[NP][N], od[NP][N];                                                                                        \
         LATENT_BF16_UNROLL for (int j = 0; j < N; ++j) LATENT_BF16_UNROLL for (int q = 0; q < NP; ++q) {               \
             const float* cv = c + j * ldc + q * 2 * W;                                                                 \
-            if (from_c)                                                                                                \
-                T::to_pairs(B::load(cv), B::load(cv + W), ev[q][j], od[q][j]);                                         \
-            else                                                                                                       \
+            if (!from_c)                                                                                               \
                 ev[q][j] = od[q][j] = B::zero();                                                                       \
+            else if (MASKED)                                                                                           \
+                T::to_pairs(B::load(cv, lo_mask), B::load(cv + W, hi_mask), ev[q][j], od[q][j]);                       \
+            else                                                                                                       \
+                T::to_pairs(B::load(cv), B::load(cv + W), ev[q][j], od[q][j]);                                         \
         }                                                                                                              \
         const float* bp = b.p;                                                                                         \
         for (Index p = 0; p < k; ++p, a += lda, bp += b.rs) {                                                          \
@@ -697,8 +681,13 @@ constexpr int gemm_bf16_pairs(int n) { return n == 1 ? 4 : n <= 4 ? 2 : 1; }
             V lo, hi;                                                                                                  \
             T::from_pairs(ev[q][j], od[q][j], lo, hi);                                                                 \
             float* cv = c + j * ldc + q * 2 * W;                                                                       \
-            B::store(cv, lo);                                                                                          \
-            B::store(cv + W, hi);                                                                                      \
+            if (MASKED) {                                                                                              \
+                B::store(cv, lo, lo_mask);                                                                             \
+                B::store(cv + W, hi, hi_mask);                                                                         \
+            } else {                                                                                                   \
+                B::store(cv, lo);                                                                                      \
+                B::store(cv + W, hi);                                                                                  \
+            }                                                                                                          \
         }                                                                                                              \
     }
 
@@ -711,20 +700,27 @@ LATENT_BF16_BLOCK(gemm_bf16_block_avx512, "avx512f")
 
 struct Bf16KernelAvx2 {
     using Pairs = Bf16PairsAvx2;
-    using Skinny = SkinnyKernelAvx2<float>;
-    template <int NP, int N>
-    static void block(Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc, bool from_c) {
-        gemm_bf16_block_avx2<Pairs, NP, N>(k, a, lda, b, c, ldc, from_c);
+    template <int NP, int N, bool MASKED>
+    static void block(Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc, bool from_c, Index rows) {
+        gemm_bf16_block_avx2<Pairs, NP, N, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
     }
 };
 struct Bf16KernelAvx512 {
     using Pairs = Bf16PairsAvx512;
-    using Skinny = SkinnyKernelAvx512<float>;
-    template <int NP, int N>
-    static void block(Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc, bool from_c) {
-        gemm_bf16_block_avx512<Pairs, NP, N>(k, a, lda, b, c, ldc, from_c);
+    template <int NP, int N, bool MASKED>
+    static void block(Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc, bool from_c, Index rows) {
+        gemm_bf16_block_avx512<Pairs, NP, N, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
     }
 };
+
+// Rows [0, NP * 2W) of C (the first `rows` of them when MASKED) for
+// columns [0, N1 + N2): N1 columns, then N2 more over the same rows of A.
+template <class K, int NP, int N1, int N2, bool MASKED>
+void gemm_bf16_rows(Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc, bool from_c, Index rows) {
+    K::template block<NP, N1, MASKED>(k, a, lda, b, c, ldc, from_c, rows);
+    if constexpr (N2 > 0)
+        K::template block<NP, N2, MASKED>(k, a, lda, {b.p + N1 * b.cs, b.rs, b.cs}, c + N1 * ldc, ldc, from_c, rows);
+}
 
 // Columns of A per panel: C is split into even and odd rows and merged
 // back once per panel, so panels are longer than gemm_skinny_panel; a
@@ -735,25 +731,17 @@ inline constexpr Index gemm_bf16_panel = 256;
 template <class K, int N1, int N2>
 void gemm_bf16_cols(Index m, Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc, bool add) {
     constexpr int NP = gemm_bf16_pairs(N1), R = 2 * K::Pairs::W;
-    const Index whole = m / R * R;
-    for (Index p0 = 0; p0 < k && whole > 0; p0 += gemm_bf16_panel) {
+    for (Index p0 = 0; p0 < k; p0 += gemm_bf16_panel) {
         const Index kb = std::min(gemm_bf16_panel, k - p0);
         const bool from_c = add || p0 > 0;
         const std::uint16_t* ap = a + p0 * lda;
         const SkinnyB<float> bq{b.p + p0 * b.rs, b.rs, b.cs};
-        const SkinnyB<float> bq2{bq.p + N1 * b.cs, b.rs, b.cs};
         Index i = 0;
-        for (; i + NP * R <= whole; i += NP * R) {
-            K::template block<NP, N1>(kb, ap + i, lda, bq, c + i, ldc, from_c);
-            if constexpr (N2 > 0) K::template block<NP, N2>(kb, ap + i, lda, bq2, c + i + N1 * ldc, ldc, from_c);
-        }
+        for (; i + NP * R <= m; i += NP * R) gemm_bf16_rows<K, NP, N1, N2, false>(kb, ap + i, lda, bq, c + i, ldc, from_c, 0);
         if constexpr (NP > 1)
-            for (; i < whole; i += R) {
-                K::template block<1, N1>(kb, ap + i, lda, bq, c + i, ldc, from_c);
-                if constexpr (N2 > 0) K::template block<1, N2>(kb, ap + i, lda, bq2, c + i + N1 * ldc, ldc, from_c);
-            }
+            for (; i + R <= m; i += R) gemm_bf16_rows<K, 1, N1, N2, false>(kb, ap + i, lda, bq, c + i, ldc, from_c, 0);
+        if (i < m) gemm_bf16_rows<K, 1, N1, N2, true>(kb, ap + i, lda, bq, c + i, ldc, from_c, m - i);
     }
-    if (whole < m) gemm_skinny_isa<typename K::Skinny>(m - whole, N1 + N2, k, a + whole, lda, b, c + whole, ldc, add);
 }
 
 template <class K>
@@ -770,9 +758,9 @@ void gemm_bf16_isa(Index m, Index n, Index k, const std::uint16_t* a, Index lda,
     }
 }
 
-// C (m x n) = / += A B with A in bfloat16 (m x k, lda), 1 <= n <= 8, k >= 1,
-// on one thread, on a CPU with the kernel: bitwise gemm_skinny<float> with
-// the same A (see above), faster.
+// C (m x n) = / += A B with A in bfloat16 (m x k, lda; columns readable to a
+// multiple of 32 rows), 1 <= n <= 8, k >= 1, on one thread, on a CPU with
+// the kernel (see above).
 inline void gemm_skinny_bf16(Index m, Index n, Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc,
                              bool add) {
     if (gemm_isa() == GemmIsa::avx512)
