@@ -21,12 +21,13 @@
 //
 // Reports, per worker count: throughput (samples/s over the wall time) and
 // the p50/p99 latency of one request (from the moment a worker takes it
-// off the queue until its score is computed), and a machine control: the
-// p50/p99 of a busy loop as long as one request, timed the same way (on a
-// virtual machine whose host takes the core for ~50 us every millisecond,
-// the loop's p99 shows that tail too; the model is not the cause).
-// --json PATH writes p50_us, p99_us, samples_per_second and threads for
-// every run (top level: the first run), and control_p50_us/control_p99_us.
+// off the queue until its score is computed), and a machine control: one
+// worker alternating a request with a busy loop as long as the median
+// request, both timed (on a virtual machine whose host takes the core for
+// ~50 us about every millisecond, the loop's p99 shows the requests' tail
+// too: the model is not its cause). --json PATH writes p50_us, p99_us,
+// samples_per_second and threads for every run (top level: the first run),
+// and control: p50_us, p99_us, loop_p50_us, loop_p99_us.
 #include "common/common.hpp"
 
 #include <algorithm>
@@ -148,37 +149,66 @@ RunResult serve(const latent::Network<float>& model, const Mat& pool, int worker
     return res;
 }
 
-// The machine's own share of the tail: the p50/p99 of a busy loop that
-// takes about `us` microseconds, timed as the requests are. Where the
-// loop's p99 is far above its p50 as well, the tail comes from the machine
+// The machine's own share of the tail. One worker alternates a request
+// with a busy loop as long as the median request (calibrated first), so
+// both see the same moments of the machine; where the loop's p99 is as far
+// above its p50 as the requests', the tail comes from the machine
 // (interrupts, a hypervisor taking the core), not from the model.
-RunResult machine_control(double us, Index repeats) {
+struct Control {
+    RunResult model, loop;
+};
+
+Control machine_control(const latent::Network<float>& model, const Mat& pool, Index requests, Index per_request, Weights weights) {
     using clock = std::chrono::steady_clock;
+    auto since = [](clock::time_point t0) { return std::chrono::duration<double, std::micro>(clock::now() - t0).count(); };
+    latent::NetworkPredictor<float> predictor = make_predictor(model, weights);
+    Mat out(model.output_size(), per_request);
+    auto request = [&](Index id) {
+        const Index first = (id * per_request) % (pool.cols() - per_request + 1);
+        predictor.predict(pool.middleCols(first, per_request), out);
+    };
     volatile double sink = 0;
     auto spin = [&](long n) {
         double a = 1;
         for (long i = 0; i < n; ++i) a = a * 1.0000001 + 1e-9;  // a dependent chain: no vectorizing away
         sink = a;
     };
-    long n = 1000;  // calibrate: iterations for ~us microseconds
-    for (int c = 0; c < 8; ++c) {
+    // calibrate on medians (a stall does not skew them): the request's, then the loop's iterations
+    std::vector<double> took(201);
+    for (std::size_t i = 0; i < took.size(); ++i) {
         const auto t0 = clock::now();
-        spin(n);
-        const double took = std::chrono::duration<double, std::micro>(clock::now() - t0).count();
-        n = std::max<long>(1, static_cast<long>(static_cast<double>(n) * us / std::max(took, 1e-3)));
+        request(static_cast<Index>(i));
+        took[i] = since(t0);
     }
-    std::vector<double> lat;
-    lat.reserve(static_cast<std::size_t>(repeats));
-    for (Index r = 0; r < repeats; ++r) {
-        const auto t0 = clock::now();
-        spin(n);
-        lat.push_back(std::chrono::duration<double, std::micro>(clock::now() - t0).count());
+    const double target = percentile(took, 0.5);
+    long n = 1000;
+    took.resize(9);
+    for (int c = 0; c < 6; ++c) {
+        for (double& t : took) {
+            const auto t0 = clock::now();
+            spin(n);
+            t = since(t0);
+        }
+        n = std::max<long>(1, static_cast<long>(static_cast<double>(n) * target / std::max(percentile(took, 0.5), 1e-3)));
     }
-    RunResult res;
-    res.threads = 1;
-    res.p50_us = percentile(lat, 0.50);
-    res.p99_us = percentile(lat, 0.99);
-    return res;
+    std::vector<double> req, loop;
+    req.reserve(static_cast<std::size_t>(requests));
+    loop.reserve(static_cast<std::size_t>(requests));
+    for (Index r = 0; r < requests; ++r) {
+        auto t0 = clock::now();
+        request(r);
+        req.push_back(since(t0));
+        t0 = clock::now();
+        spin(n);
+        loop.push_back(since(t0));
+    }
+    Control c;
+    c.model.threads = c.loop.threads = 1;
+    c.model.p50_us = percentile(req, 0.50);
+    c.model.p99_us = percentile(req, 0.99);
+    c.loop.p50_us = percentile(loop, 0.50);
+    c.loop.p99_us = percentile(loop, 0.99);
+    return c;
 }
 
 std::vector<int> parse_workers(const std::string& text) {
@@ -266,10 +296,13 @@ int main(int argc, char** argv) {
                        ex::num(r.samples_per_second / runs.front().samples_per_second, 3)});
         }
         table.print();
-        const RunResult control = machine_control(runs.front().p50_us, std::min<Index>(requests, 50000));
-        std::cout << "machine control: a busy loop of " << ex::num(control.p50_us, 3) << " us (p50) has p99 " << ex::num(control.p99_us, 3)
-                  << " us (" << ex::num(control.p99_us / control.p50_us, 3) << "x p50; the model's 1-worker p99 is "
-                  << ex::num(runs.front().p99_us / runs.front().p50_us, 3) << "x p50)\n";
+        const Control control = machine_control(model, data.test_x, std::min<Index>(requests, 50000), per_request, weights);
+        std::cout << "machine control (1 worker, each request followed by a busy loop as long as the median request):\n"
+                  << "  requests p50 " << ex::num(control.model.p50_us, 4) << " us, p99 " << ex::num(control.model.p99_us, 4) << " us ("
+                  << ex::num(control.model.p99_us / control.model.p50_us, 3) << "x)\n"
+                  << "  loop     p50 " << ex::num(control.loop.p50_us, 4) << " us, p99 " << ex::num(control.loop.p99_us, 4) << " us ("
+                  << ex::num(control.loop.p99_us / control.loop.p50_us, 3) << "x)"
+                  << (control.loop.p99_us > 2 * control.loop.p50_us ? ": the machine's own tail" : "") << "\n";
 
         ex::Json j;
         j.set("model", path).set("per_request", static_cast<long>(per_request)).set("requests", static_cast<long>(requests));
@@ -285,7 +318,11 @@ int main(int argc, char** argv) {
                              .set("p99_us", r.p99_us)
                              .set("samples_per_second", r.samples_per_second));
         j.set("runs", rs);
-        j.set("control_p50_us", control.p50_us).set("control_p99_us", control.p99_us);
+        j.set("control", ex::Json()
+                             .set("p50_us", control.model.p50_us)
+                             .set("p99_us", control.model.p99_us)
+                             .set("loop_p50_us", control.loop.p50_us)
+                             .set("loop_p99_us", control.loop.p99_us));
         ex::write_json(flags.json, j);
         return 0;
     });
