@@ -10,7 +10,7 @@
 // compare with ->Threads(1) for the scaling on 2 cores. SmallAECopied: the
 // same with each worker's predictor holding a copy of the weights
 // (copy_weights()); SmallAEBf16: each worker's copy rounded to bfloat16
-// (use_bf16_weights(), opt-in: outputs within ~1e-3 of float's).
+// (use_bf16_weights(), opt-in: only the weights' rounding differs).
 //
 // The PyTorch reference of the same models is benchmarks/torch_serve.py.
 #include <benchmark/benchmark.h>
