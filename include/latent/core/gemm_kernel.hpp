@@ -584,10 +584,11 @@ void gemm_skinny(Index m, Index n, Index k, const S* a, Index lda, SkinnyB<S> b,
 //
 // Widening bfloat16 one value per lane (vpmovzxwd, a shuffle, then a
 // shift) spends two vector ops and a shuffle port on every W values, which
-// measured 1.2-1.4x slower. Here a whole vector of 2W bfloat16 values
-// (rows r .. r + 2W - 1 of one column) is loaded as W 32-bit lanes:
-// shifting left by 16 gives the even rows as floats, keeping the upper
-// halves gives the odd rows, two plain integer ops for 2W values. The
+// measured 1.05-1.4x slower on an AMD EPYC (family 26 model 2). Here a
+// whole vector of 2W bfloat16 values (rows r .. r + 2W - 1 of one column)
+// is loaded as W 32-bit lanes: shifting left by 16 gives the even rows as
+// floats, keeping the upper halves gives the odd rows, two plain integer
+// ops for 2W values. The
 // accumulators hold the even and odd rows apart; C is split into them when
 // read and merged back when written (once per panel of A's columns). Every
 // element of C is the in-order fma chain over p = 0 .. k-1 from C or zero,
