@@ -362,8 +362,12 @@ void gemm_run(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c,
 // the scalar through a traits struct: float and double.
 
 // Row vectors of a block with n columns: NV x n accumulators, NV vectors of
-// A and a broadcast fit the 16 registers, with NV x n >= 8 chains.
-constexpr int gemm_skinny_vectors(int n) { return n == 1 ? 8 : n == 2 ? 4 : n <= 4 ? 3 : 2; }
+// A and a broadcast fit the registers (16, or 32 with AVX-512: 8 columns
+// x 3 vectors read A once where 4 + 4 columns read it twice, 10-20 %
+// faster on an AMD EPYC (family 26 model 2)), with NV x n >= 8 chains.
+constexpr int gemm_skinny_vectors(int n, int registers = 16) {
+    return n == 1 ? 8 : n == 2 ? 4 : n <= 4 ? 3 : registers >= 32 && n >= 7 ? 3 : 2;
+}
 
 // (Attribute spellings, #undef-ed below.)
 #define LATENT_SKINNY_AVX2 __attribute__((target("avx2,fma"), always_inline))
@@ -389,7 +393,7 @@ template <>
 struct SkinnyAvx2<float> {
     using V = __m256;
     using Mask = __m256i;
-    static constexpr int W = 8;
+    static constexpr int W = 8, registers = 16;
     LATENT_SKINNY_AVX2 static Mask mask(Index rows) {
         return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(rows)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     }
@@ -406,7 +410,7 @@ template <>
 struct SkinnyAvx2<double> {
     using V = __m256d;
     using Mask = __m256i;
-    static constexpr int W = 4;
+    static constexpr int W = 4, registers = 16;
     LATENT_SKINNY_AVX2 static Mask mask(Index rows) {
         return _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(rows)), _mm256_setr_epi64x(0, 1, 2, 3));
     }
@@ -426,7 +430,7 @@ template <>
 struct SkinnyAvx512<float> {
     using V = __m512;
     using Mask = __mmask16;
-    static constexpr int W = 16;
+    static constexpr int W = 16, registers = 32;
     LATENT_SKINNY_AVX512 static Mask mask(Index rows) { return static_cast<Mask>((1u << rows) - 1u); }
     LATENT_SKINNY_AVX512 static V zero() { return _mm512_setzero_ps(); }
     LATENT_SKINNY_AVX512 static V load(const float* p) { return _mm512_loadu_ps(p); }
@@ -441,7 +445,7 @@ template <>
 struct SkinnyAvx512<double> {
     using V = __m512d;
     using Mask = __mmask8;
-    static constexpr int W = 8;
+    static constexpr int W = 8, registers = 32;
     LATENT_SKINNY_AVX512 static Mask mask(Index rows) { return static_cast<Mask>((1u << rows) - 1u); }
     LATENT_SKINNY_AVX512 static V zero() { return _mm512_setzero_pd(); }
     LATENT_SKINNY_AVX512 static V load(const double* p) { return _mm512_loadu_pd(p); }
@@ -539,7 +543,7 @@ void gemm_skinny_rows(Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index 
 // vectors, then a masked one.
 template <class K, int N1, int N2, class S>
 void gemm_skinny_cols(Index m, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
-    constexpr int NV = gemm_skinny_vectors(N1), W = K::Traits::W;
+    constexpr int NV = gemm_skinny_vectors(N1, K::Traits::registers), W = K::Traits::W;
     for (Index p0 = 0; p0 < k; p0 += gemm_skinny_panel) {
         const Index kb = std::min(gemm_skinny_panel, k - p0);
         const bool from_c = add || p0 > 0;
@@ -553,10 +557,15 @@ void gemm_skinny_cols(Index m, Index k, const S* a, Index lda, SkinnyB<S> b, S* 
     }
 }
 
-// n = 7 and 8 run as 4 + 3 and 4 + 4 columns: 24 rows x 4 columns load 7
-// vectors for 12 FMAs where 8 rows x 8 columns would load 9 for 8.
+// With 16 registers n = 7 and 8 run as 4 + 3 and 4 + 4 columns: 3 vectors
+// x 4 columns load 7 vectors for 12 FMAs where 1 x 8 would load 9 for 8.
+// With 32 (AVX-512) they run whole, 3 vectors x 8 columns.
 template <class K, class S>
 void gemm_skinny_isa(Index m, Index n, Index k, const S* a, Index lda, SkinnyB<S> b, S* c, Index ldc, bool add) {
+    if constexpr (K::Traits::registers >= 32) {
+        if (n == 7) return gemm_skinny_cols<K, 7, 0>(m, k, a, lda, b, c, ldc, add);
+        if (n == 8) return gemm_skinny_cols<K, 8, 0>(m, k, a, lda, b, c, ldc, add);
+    }
     switch (n) {
         case 1: gemm_skinny_cols<K, 1, 0>(m, k, a, lda, b, c, ldc, add); break;
         case 2: gemm_skinny_cols<K, 2, 0>(m, k, a, lda, b, c, ldc, add); break;
@@ -745,8 +754,13 @@ void gemm_bf16_cols(Index m, Index k, const std::uint16_t* a, Index lda, SkinnyB
     }
 }
 
+// (As gemm_skinny_isa: 7 and 8 columns whole with 32 registers, 16 accumulators.)
 template <class K>
 void gemm_bf16_isa(Index m, Index n, Index k, const std::uint16_t* a, Index lda, SkinnyB<float> b, float* c, Index ldc, bool add) {
+    if constexpr (K::Pairs::Base::registers >= 32) {
+        if (n == 7) return gemm_bf16_cols<K, 7, 0>(m, k, a, lda, b, c, ldc, add);
+        if (n == 8) return gemm_bf16_cols<K, 8, 0>(m, k, a, lda, b, c, ldc, add);
+    }
     switch (n) {
         case 1: gemm_bf16_cols<K, 1, 0>(m, k, a, lda, b, c, ldc, add); break;
         case 2: gemm_bf16_cols<K, 2, 0>(m, k, a, lda, b, c, ldc, add); break;
