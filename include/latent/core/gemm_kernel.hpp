@@ -363,7 +363,7 @@ void gemm_run(Index m, Index n, Index k, GemmOperand a, GemmOperand b, float* c,
 
 // Row vectors of a block with n columns: NV x n accumulators, NV vectors of
 // A and a broadcast fit the registers (16, or 32 with AVX-512: 8 columns
-// x 3 vectors read A once where 4 + 4 columns read it twice, 10-20 %
+// x 3 vectors read A once where 4 + 4 columns read it twice, 6-21 %
 // faster on an AMD EPYC (family 26 model 2)), with NV x n >= 8 chains.
 constexpr int gemm_skinny_vectors(int n, int registers = 16) {
     return n == 1 ? 8 : n == 2 ? 4 : n <= 4 ? 3 : registers >= 32 && n >= 7 ? 3 : 2;
